@@ -1,0 +1,276 @@
+#include "aw/events/publisher.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "aw/events/context.hpp"
+#include "aw/events/ids.hpp"
+#include "core/json_check.hpp"
+#include "core/log.hpp"
+#include "pipeline/timer_queue.hpp"
+
+namespace aw::events {
+
+std::string topic_for(std::string_view event_type, topic_strategy strategy) {
+  if (!is_event_type(event_type)) return {};
+  const auto first = event_type.find('.');
+  if (strategy == topic_strategy::per_service) return std::string(event_type.substr(0, first));
+  return std::string(event_type.substr(0, event_type.find('.', first + 1)));
+}
+
+std::string deadletter_topic(std::string_view service) { return std::string(service) + ".deadletter"; }
+
+result<void> publisher_config::validate() const {
+  if (service.empty()) return make_error(errc::invalid_argument, "publisher_config.service is required (meta.source)");
+  for (char c : service) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+      return make_error(errc::invalid_argument,
+                        "publisher_config.service must be a lowercase service name, got \"" + service + "\"");
+    }
+  }
+  if (auto ok = retry.validate(); !ok) return ok;
+  if (producer.delivery_timeout.count() <= 0) {
+    return make_error(errc::invalid_argument, "publisher_config.producer.delivery_timeout must be positive");
+  }
+  return {};
+}
+
+namespace {
+
+// One accepted event on its way: the record is kept for retries.
+struct pending_event {
+  record rec;
+  std::string event_id;
+  std::string correlation_id;
+  int attempts = 0;
+  publish_callback done;
+};
+
+}  // namespace
+
+struct publisher::impl {
+  // Declaration order is destruction order reversed: the producer goes first (its last reports may
+  // schedule nothing once closing_ is set), then the retry queue (cancelled retries finish with an error).
+  std::mutex outstanding_mutex_;
+  std::condition_variable outstanding_done_;
+  std::size_t outstanding_ = 0;
+  std::atomic<bool> closing_{false};
+  publisher_config config_;
+  std::shared_ptr<transport> transport_;
+  detail::timer_queue retries_;
+  std::unique_ptr<producer> producer_;
+
+  void begin() {
+    std::lock_guard lock(outstanding_mutex_);
+    ++outstanding_;
+  }
+
+  void finish(std::unique_ptr<pending_event> event, result<publish_receipt> outcome) {
+    try {
+      if (event->done) event->done(std::move(outcome));
+    } catch (const std::exception& e) {
+      log::error("publish callback threw", {{"event_id", event->event_id}, {"error", e.what()}});
+    }
+    event.reset();
+    std::lock_guard lock(outstanding_mutex_);
+    if (--outstanding_ == 0) outstanding_done_.notify_all();
+  }
+
+  void send(std::unique_ptr<pending_event> event) {
+    ++event->attempts;
+    if (event->attempts > 1 || log::enabled(log::level::debug)) {
+      const auto attempt = std::to_string(event->attempts);
+      log::write(event->attempts > 1 ? log::level::info : log::level::debug, "publish attempt",
+                 {{"event_id", event->event_id}, {"correlation_id", event->correlation_id},
+                  {"topic", event->rec.topic}, {"attempt", attempt}});
+    }
+    auto* raw = event.release();  // owned by the delivery handler until it runs (exactly once)
+    producer_->produce(raw->rec, [this, raw](result<delivery_report> report) {
+      on_delivery(std::unique_ptr<pending_event>(raw), std::move(report));
+    });
+  }
+
+  void on_delivery(std::unique_ptr<pending_event> event, result<delivery_report> report) {
+    if (report) {
+      publish_receipt receipt{event->event_id, event->correlation_id, std::move(report->topic), report->partition,
+                              report->offset, event->attempts};
+      finish(std::move(event), std::move(receipt));
+      return;
+    }
+    const auto& failure = report.error();
+    const auto attempt = std::to_string(event->attempts);
+    if (failure.retriable() && event->attempts < config_.retry.max_attempts && !closing_.load()) {
+      const auto delay = config_.retry.backoff(event->attempts);
+      log::warn("publish failed, will retry",
+                {{"event_id", event->event_id}, {"correlation_id", event->correlation_id}, {"topic", event->rec.topic},
+                 {"attempt", attempt}, {"retry_in_ms", std::to_string(delay.count())}, {"error", failure.describe()}});
+      auto* raw = event.release();
+      retries_.schedule(detail::timer_queue::clock::now() + delay, [this, raw](bool cancelled) {
+        std::unique_ptr<pending_event> owned(raw);
+        if (cancelled || closing_.load()) {
+          auto closed = make_error(errc::closed, "publisher closed while event " + owned->event_id +
+                                                     " was waiting to be retried");
+          finish(std::move(owned), std::move(closed));
+        } else {
+          send(std::move(owned));
+        }
+      });
+      return;
+    }
+    log::error("publish failed", {{"event_id", event->event_id}, {"correlation_id", event->correlation_id},
+                                  {"topic", event->rec.topic}, {"attempts", attempt}, {"error", failure.describe()}});
+    finish(std::move(event), make_error(failure));
+  }
+
+  // Fills meta, encodes, builds the record and sends it. `data` is known to be a JSON object.
+  void publish_data(std::string_view type, std::string_view data, publish_options options, publish_callback done) {
+    std::vector<validation_error> problems;
+    if (!is_event_type(type)) {
+      problems.push_back({"/meta/type", "/envelope/meta/type",
+                          "\"" + std::string(type) + "\" is not an event type service.resource.action in lowercase snake_case"});
+    }
+    if (options.version.empty()) options.version = "1.0";
+    if (!is_event_version(options.version)) {
+      problems.push_back({"/meta/version", "/envelope/meta/version",
+                          "\"" + options.version + "\" is not a version MAJOR.MINOR"});
+    }
+    if (!problems.empty()) {
+      done(make_error(errc::invalid_envelope, "event refused", std::move(problems)));
+      return;
+    }
+    if (options.key.empty()) {
+      done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
+      return;
+    }
+    envelope event;
+    event.meta.id = new_uuid_v4();
+    event.meta.type = std::string(type);
+    event.meta.version = std::move(options.version);
+    event.meta.timestamp = now_timestamp();
+    event.meta.source = config_.service;
+    fill_context(event.meta, options);
+    event.data = std::string(data);
+    send_envelope(event, std::move(options), std::move(done));
+  }
+
+  void fill_context(event_meta& meta, publish_options& options) {
+    const event_context* context = current_context();
+    if (!options.correlation_id.empty()) meta.correlation_id = std::move(options.correlation_id);
+    else if (context && !context->correlation_id.empty()) meta.correlation_id = context->correlation_id;
+    else {
+      meta.correlation_id = new_uuid_v4();
+      log::info("no correlation id in the caller's context: generated one",
+                {{"event_id", meta.id}, {"correlation_id", meta.correlation_id}, {"type", meta.type}});
+    }
+    if (options.parent) meta.trace = child_span(*options.parent);
+    else if (context && context->trace) meta.trace = child_span(*context->trace);
+    else meta.trace = new_trace();
+  }
+
+  void send_envelope(const envelope& event, publish_options options, publish_callback done) {
+    auto pending = std::make_unique<pending_event>();
+    pending->event_id = event.meta.id;
+    pending->correlation_id = event.meta.correlation_id;
+    pending->done = std::move(done);
+    record& rec = pending->rec;
+    rec.topic = options.topic.empty() ? topic_for(event.meta.type, config_.topics) : std::move(options.topic);
+    rec.key = std::move(options.key);
+    encode_to(event, rec.value);
+    rec.headers.reserve(6 + options.headers.size());
+    rec.headers.push_back({"aw-event-id", event.meta.id});
+    rec.headers.push_back({"aw-event-type", event.meta.type});
+    rec.headers.push_back({"aw-event-version", event.meta.version});
+    rec.headers.push_back({"aw-correlation-id", event.meta.correlation_id});
+    rec.headers.push_back({"traceparent", to_traceparent(event.meta.trace)});
+    rec.headers.push_back({"content-type", "application/json"});
+    for (auto& h : options.headers) rec.headers.push_back(std::move(h));
+    begin();
+    send(std::move(pending));
+  }
+};
+
+publisher::publisher(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+
+publisher::~publisher() {
+  if (auto ok = flush(impl_->config_.producer.delivery_timeout); !ok) {
+    log::error("publisher closed with events still in flight", {{"error", ok.error().describe()}});
+  }
+  impl_->closing_ = true;
+  impl_->producer_.reset();
+}
+
+result<std::unique_ptr<publisher>> publisher::create(std::shared_ptr<transport> transport, publisher_config config) {
+  if (!transport) return make_error(errc::invalid_argument, "publisher::create: transport is null");
+  if (auto ok = config.validate(); !ok) return make_error(ok.error());
+  auto producer = transport->create_producer(config.producer);
+  if (!producer) return make_error(producer.error());
+  auto state = std::make_unique<impl>();
+  state->transport_ = std::move(transport);
+  state->producer_ = std::move(*producer);
+  state->config_ = std::move(config);
+  return std::unique_ptr<publisher>(new publisher(std::move(state)));
+}
+
+void publisher::publish(std::string_view type, std::string_view data_json, publish_options options,
+                        publish_callback done) {
+  if (auto problem = detail::check_json_object(data_json, "/data")) {
+    done(make_error(errc::invalid_envelope, "event refused", {std::move(*problem)}));
+    return;
+  }
+  impl_->publish_data(type, data_json, std::move(options), std::move(done));
+}
+
+std::future<result<publish_receipt>> publisher::publish(std::string_view type, std::string_view data_json,
+                                                        publish_options options) {
+  auto promise = std::make_shared<std::promise<result<publish_receipt>>>();
+  auto future = promise->get_future();
+  publish(type, data_json, std::move(options),
+          [promise](result<publish_receipt> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+void publisher::publish_written(std::string_view type, const json_writer& writer, publish_options options,
+                                publish_callback done) {
+  if (!writer.ok() || writer.str().empty() || writer.str().front() != '{') {
+    done(make_error(errc::invalid_envelope, "event refused",
+                    {{"/data", "/type", "write_json did not produce one complete JSON object"}}));
+    return;
+  }
+  impl_->publish_data(type, writer.str(), std::move(options), std::move(done));
+}
+
+void publisher::publish_envelope(const envelope& event, publish_options options, publish_callback done) {
+  auto problems = validate_envelope(event);
+  if (auto data_problem = detail::check_json_object(event.data, "/data")) problems.push_back(std::move(*data_problem));
+  if (!problems.empty()) {
+    done(make_error(errc::invalid_envelope, "event refused", std::move(problems)));
+    return;
+  }
+  if (options.key.empty()) {
+    done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
+    return;
+  }
+  impl_->send_envelope(event, std::move(options), std::move(done));
+}
+
+result<void> publisher::flush(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Retries re-enter the producer later, so alternate between flushing it and waiting for our own count.
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    (void)impl_->producer_->flush(std::max(left, std::chrono::milliseconds(0)));
+    std::unique_lock lock(impl_->outstanding_mutex_);
+    if (impl_->outstanding_done_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)),
+                                            [&] { return impl_->outstanding_ == 0; })) {
+      return {};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(errc::timeout, std::to_string(impl_->outstanding_) + " events still in flight after flush timeout");
+    }
+  }
+}
+
+const publisher_config& publisher::config() const noexcept { return impl_->config_; }
+
+}  // namespace aw::events
