@@ -1,0 +1,64 @@
+// Shared pieces of the aw-events commands: global options, transports, output, signals.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aw/events/transport.hpp"
+
+namespace aw::cli {
+
+// Exit codes (DESIGN.md §5).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+struct global_options {
+  std::string bootstrap_servers;
+  std::string store = "./aw-events-data/events.db";
+  std::string catalog;
+  std::string service;
+  std::string metrics_listen;
+  std::vector<std::string> properties;  // -X key=value
+
+  void add_to(CLI::App& app);
+  [[nodiscard]] events::result<std::map<std::string, std::string>> property_map() const;
+  [[nodiscard]] events::result<std::shared_ptr<events::transport>> open_transport() const;
+};
+
+// Set by SIGINT/SIGTERM once install_signal_handlers() ran.
+extern std::atomic<bool> stop_requested;
+void install_signal_handlers();
+
+// Writes one line to stdout (whole lines only, flushed: other programs read us line by line).
+void print_line(const std::string& line);
+// Writes an error for a person on stderr ("aw-events: <what>").
+void print_error(const std::string& message);
+
+struct command {
+  std::string name;
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// Each command file registers its subcommand(s) on the root app.
+void add_publish(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_tail(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_envelope(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_mock_kafka(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_serve(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_bench(CLI::App& root, global_options& globals, std::vector<command>& commands);
+
+}  // namespace aw::cli
+
+namespace aw::cli {
+// {"code":…,"message":…,"errors":[{"instanceLocation","keywordLocation","error"}…]}
+[[nodiscard]] std::string error_json(const events::error& e);
+// [{"instanceLocation","keywordLocation","error"}…]
+[[nodiscard]] std::string validation_errors_json(const std::vector<events::validation_error>& errors);
+}  // namespace aw::cli

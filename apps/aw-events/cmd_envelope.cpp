@@ -1,0 +1,42 @@
+// aw-events envelope check: validate events (one per stdin line) against the standard's envelope rules.
+#include <iostream>
+
+#include "aw/events/envelope.hpp"
+#include "cli.hpp"
+
+namespace aw::cli {
+namespace {
+
+int run_check(const global_options& globals) {
+  if (!globals.catalog.empty()) {
+    print_error("--catalog: data-schema checks need the event catalog, which this build does not have yet");
+    return exit_usage;
+  }
+  events::envelope_decoder decoder;
+  std::string line;
+  int status = exit_ok;
+  while (std::getline(std::cin, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto decoded = decoder.decode(line);
+    if (decoded) {
+      print_line("{\"valid\":true}");
+      continue;
+    }
+    status = exit_failure;
+    auto problems = decoded.error().details;
+    if (problems.empty()) problems.push_back({"", "/json", decoded.error().message});
+    print_line("{\"valid\":false,\"errors\":" + validation_errors_json(problems) + "}");
+  }
+  return status;
+}
+
+}  // namespace
+
+void add_envelope(CLI::App& root, global_options& globals, std::vector<command>& commands) {
+  auto* envelope = root.add_subcommand("envelope", "envelope tools");
+  envelope->require_subcommand(1);
+  auto* check = envelope->add_subcommand("check", "check events on stdin (one per line) against the envelope rules");
+  commands.push_back({"envelope check", check, [&globals] { return run_check(globals); }});
+}
+
+}  // namespace aw::cli
