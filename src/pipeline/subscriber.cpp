@@ -53,6 +53,7 @@ struct subscriber::impl {
   };
   std::map<topic_partition, waiting> waiting_;
   std::uint64_t finished_ = 0;
+  clock::time_point last_progress_ = clock::now();  // a record arrived or finished
 
   void forget_revoked(const std::vector<topic_partition>& partitions, bool lost) {
     for (const auto& tp : partitions) {
@@ -65,6 +66,7 @@ struct subscriber::impl {
 
   void complete(const record& rec) {
     ++finished_;
+    last_progress_ = clock::now();
     if (auto stored = consumer_->store_offset(rec); !stored) {
       // The partition moved to another member: it will redeliver from the last committed offset.
       log::warn("offset not stored: partition no longer assigned",
@@ -235,7 +237,7 @@ result<std::uint64_t> subscriber::run(run_limits limits) {
   log::info("subscriber started", {{"service", state.config_.service}, {"group", state.config_.group},
                                    {"transport", state.transport_->kind()}});
 
-  auto last_record = clock::now();
+  state.last_progress_ = clock::now();
   std::optional<error> fatal;
   while (!state.stop_.load()) {
     state.run_due_retries();
@@ -251,10 +253,10 @@ result<std::uint64_t> subscriber::run(run_limits limits) {
       continue;
     }
     if (*polled) {
-      last_record = clock::now();
+      state.last_progress_ = clock::now();
       state.handle(std::move(**polled));
-    } else if (limits.idle_exit && state.waiting_.empty() && clock::now() - last_record >= *limits.idle_exit) {
-      break;
+    } else if (limits.idle_exit && clock::now() - state.last_progress_ >= *limits.idle_exit) {
+      break;  // held records stay uncommitted and come back on the next run
     }
   }
   // Held records are not finished: their offsets stay uncommitted and they are redelivered next time.

@@ -68,7 +68,7 @@ class subscriber {
 
   struct run_limits {
     std::optional<std::uint64_t> max_events;          // stop after this many records were handled or skipped
-    std::optional<std::chrono::milliseconds> idle_exit;  // stop after this long without a record
+    std::optional<std::chrono::milliseconds> idle_exit;  // stop after this long without progress
   };
   // Subscribes and processes on the calling thread until stop() or a limit is reached; commits and leaves
   // the group before returning. Returns the number of records finished (handled, skipped or failed).
