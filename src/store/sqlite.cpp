@@ -135,6 +135,8 @@ result<std::int64_t> connection::data_version() {
   return version;
 }
 
+std::int64_t connection::changes() const noexcept { return sqlite3_changes64(db_); }
+
 bool connection::in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
 error connection::make_storage_error(std::string_view doing) const {

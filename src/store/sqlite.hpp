@@ -72,6 +72,8 @@ class connection {
   // PRAGMA data_version: changes whenever another connection commits to the file.
   [[nodiscard]] result<std::int64_t> data_version();
   [[nodiscard]] bool in_transaction() const noexcept;
+  // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
+  [[nodiscard]] std::int64_t changes() const noexcept;
 
   // storage_error naming the file, what was being done, and SQLite's message.
   [[nodiscard]] error make_storage_error(std::string_view doing) const;

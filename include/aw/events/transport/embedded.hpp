@@ -20,6 +20,9 @@ struct embedded_options {
   std::size_t max_batch = 4096;
   // Bound of the producer queue (records waiting for the writer); produce() waits up to enqueue_timeout.
   std::size_t max_queued = 100000;
+  // How long a write waits for the file's write lock (held by another producer or process) before the
+  // batch fails with storage_error.
+  std::chrono::milliseconds busy_timeout{10000};
   [[nodiscard]] result<void> validate() const;
 };
 
