@@ -2,6 +2,7 @@
 // RFC 5321 mailboxes, RFC 4122 UUIDs, RFC 3986 URIs, RFC 1123 host names and RFC 2673/4291 IP
 // addresses. Hand-written scanners: they run on every validated string, without allocating.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "catalog/schema_program.hpp"
@@ -87,7 +88,8 @@ bool valid_duration(std::string_view s) {
       while (pos < s.size() && is_digit(s[pos])) ++pos;
       if (pos == start || pos >= s.size()) return false;
       size_t u = units.find(s[pos], next_unit);
-      if (u == std::string_view::npos) return false;
+      // Units are contiguous: "P1Y2D" lacks the months between years and days.
+      if (u == std::string_view::npos || (any && u != next_unit)) return false;
       next_unit = u + 1;
       ++pos;
       any = true;
@@ -181,6 +183,146 @@ bool valid_ipv6(std::string_view s) {
   return compressed ? groups < 8 : groups == 8;
 }
 
+// RFC 3492 Punycode: decodes the part after "xn--" into code points.
+bool punycode_decode(std::string_view input, std::u32string& out) {
+  constexpr uint32_t base = 36, tmin = 1, tmax = 26, skew = 38, damp = 700;
+  out.clear();
+  size_t basic_end = input.rfind('-');
+  if (basic_end != std::string_view::npos) {
+    for (size_t i = 0; i < basic_end; ++i) {
+      if (static_cast<unsigned char>(input[i]) >= 0x80) return false;
+      out.push_back(static_cast<unsigned char>(input[i]));
+    }
+  }
+  size_t pos = basic_end == std::string_view::npos ? 0 : basic_end + 1;
+  uint32_t n = 128, bias = 72;
+  uint64_t i = 0;
+  while (pos < input.size()) {
+    uint64_t old_i = i, w = 1;
+    for (uint32_t k = base;; k += base) {
+      if (pos >= input.size()) return false;
+      char c = input[pos++];
+      uint32_t digit;
+      if (c >= 'a' && c <= 'z') digit = static_cast<uint32_t>(c - 'a');
+      else if (c >= 'A' && c <= 'Z') digit = static_cast<uint32_t>(c - 'A');
+      else if (c >= '0' && c <= '9') digit = static_cast<uint32_t>(c - '0') + 26;
+      else return false;
+      i += digit * w;
+      if (i > 0x10FFFF * 64ULL) return false;
+      uint32_t t = k <= bias ? tmin : (k >= bias + tmax ? tmax : k - bias);
+      if (digit < t) break;
+      w *= base - t;
+    }
+    uint64_t length = out.size() + 1;
+    uint64_t delta = old_i == 0 ? (i - old_i) / damp : (i - old_i) / 2;
+    delta += delta / length;
+    uint32_t k = 0;
+    while (delta > ((base - tmin) * tmax) / 2) {
+      delta /= base - tmin;
+      k += base;
+    }
+    bias = static_cast<uint32_t>(k + (base * delta) / (delta + skew));
+    n += static_cast<uint32_t>(i / length);
+    i %= length;
+    if (n > 0x10FFFF || (n >= 0xD800 && n <= 0xDFFF)) return false;
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(i), n);
+    ++i;
+  }
+  return true;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool code_point_is(char32_t cp, const RE2& re) {
+  std::string text;
+  append_utf8(text, cp);
+  return RE2::FullMatch(text, re);
+}
+
+bool is_virama(char32_t cp) {
+  // Canonical combining class 9 (RFC 5892 A.1/A.2 need it); the common Indic viramas.
+  static constexpr char32_t viramas[] = {0x094D, 0x09CD, 0x0A4D, 0x0ACD, 0x0B4D, 0x0BCD, 0x0C4D, 0x0CCD,
+                                         0x0D3B, 0x0D3C, 0x0D4D, 0x0DCA, 0x0E3A, 0x0EBA, 0x0F84, 0x1039,
+                                         0x103A, 0x1714, 0x1734, 0x17D2, 0x1A60, 0x1B44, 0x1BAA, 0x1BAB,
+                                         0x1BF2, 0x1BF3, 0x2D7F, 0xA806, 0xA8C4, 0xA953, 0xA9C0, 0xAAF6,
+                                         0xABED, 0x10A3F, 0x11046, 0x1107F, 0x110B9, 0x11133, 0x11134};
+  for (char32_t v : viramas)
+    if (v == cp) return true;
+  return false;
+}
+
+// An A-label ("xn--...") must decode to a valid U-label: IDNA2008 (RFC 5891 5.4, RFC 5892) with
+// the general-category approximation of PVALID and the contextual rules of RFC 5892 appendix A.
+bool valid_a_label(std::string_view label) {
+  static const RE2 mark("\\p{M}");
+  static const RE2 letter_digit("[\\p{Ll}\\p{Lo}\\p{Lm}\\p{Mn}\\p{Mc}\\p{Nd}]");
+  static const RE2 greek("\\p{Greek}");
+  static const RE2 hebrew("\\p{Hebrew}");
+  static const RE2 japanese("[\\p{Hiragana}\\p{Katakana}\\p{Han}]");
+  std::u32string u;
+  if (!punycode_decode(label.substr(4), u) || u.empty()) return false;
+  if (u.size() >= 4 && u[2] == U'-' && u[3] == U'-') return false;
+  if (u.front() == U'-' || u.back() == U'-') return false;
+  if (code_point_is(u.front(), mark)) return false;
+  bool arabic_indic = false, extended_arabic_indic = false, japanese_found = false, has_katakana_dot = false;
+  for (size_t i = 0; i < u.size(); ++i) {
+    char32_t cp = u[i];
+    char32_t prev = i > 0 ? u[i - 1] : 0, next = i + 1 < u.size() ? u[i + 1] : 0;
+    switch (cp) {
+      case 0x0640: case 0x07FA: case 0x302E: case 0x302F: case 0x3031: case 0x3032: case 0x3033:
+      case 0x3034: case 0x3035: case 0x303B:
+        return false;  // RFC 5892 2.6: exceptions that are DISALLOWED
+      case 0x00B7:
+        if (prev != U'l' || next != U'l') return false;
+        continue;
+      case 0x0375:
+        if (next == 0 || !code_point_is(next, greek)) return false;
+        continue;
+      case 0x05F3: case 0x05F4:
+        if (prev == 0 || !code_point_is(prev, hebrew)) return false;
+        continue;
+      case 0x30FB:
+        has_katakana_dot = true;
+        continue;
+      case 0x200D:
+        if (!is_virama(prev)) return false;
+        continue;
+      case 0x200C:
+        continue;
+      case 0x00DF: case 0x03C2: case 0x06FD: case 0x06FE: case 0x0F0B: case 0x3007:
+        continue;  // RFC 5892 2.6: exceptions that are PVALID  // also valid after a virama or between joining letters (RFC 5892 A.1)
+      default: break;
+    }
+    if (cp >= 0x0660 && cp <= 0x0669) arabic_indic = true;
+    if (cp >= 0x06F0 && cp <= 0x06F9) extended_arabic_indic = true;
+    if (cp < 0x80) {
+      if (!is_alpha(static_cast<char>(cp)) && !is_digit(static_cast<char>(cp)) && cp != U'-') return false;
+      continue;
+    }
+    if (!code_point_is(cp, letter_digit)) return false;
+    if (code_point_is(cp, japanese)) japanese_found = true;
+  }
+  if (arabic_indic && extended_arabic_indic) return false;
+  if (has_katakana_dot && !japanese_found) return false;
+  return true;
+}
+
 bool valid_hostname(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
   size_t pos = 0;
@@ -192,12 +334,13 @@ bool valid_hostname(std::string_view s) {
     if (label.front() == '-' || label.back() == '-') return false;
     for (char c : label)
       if (!is_alpha(c) && !is_digit(c) && c != '-') return false;
-    // "xn--" A-labels are punycode; "--" in positions 3-4 is reserved for them (RFC 5891 4.2.3.1).
-    if (label.size() >= 4 && label[2] == '-' && label[3] == '-' &&
-        !(label[0] == 'x' || label[0] == 'X') ) return false;
+    // "--" in positions 3-4 is reserved for A-labels (RFC 5891 4.2.3.1), which must decode.
+    if (label.size() >= 4 && label[2] == '-' && label[3] == '-') {
+      if (!((label[0] == 'x' || label[0] == 'X') && (label[1] == 'n' || label[1] == 'N'))) return false;
+      if (!valid_a_label(label)) return false;
+    }
     if (pos == s.size()) return true;
-    ++pos;
-    if (pos == s.size()) return true;  // a trailing dot names the root
+    ++pos;  // a trailing dot leaves an empty last label, which is rejected above
   }
 }
 

@@ -24,6 +24,7 @@ using schema_detail::element;
 using schema_detail::no_node;
 using schema_detail::node;
 namespace dom = simdjson::dom;
+namespace uri = schema_detail::uri;
 
 // Base URI of a root schema without "$id"; only shown to users as "#/pointer".
 constexpr std::string_view default_base = "aw-events:/schema.json";
@@ -36,6 +37,18 @@ std::optional<schema_draft> draft_from_uri(std::string_view uri) {
   if (uri == "https://json-schema.org/draft/2020-12/schema" || uri == "https://json-schema.org/draft/2019-09/schema")
     return schema_draft::draft2020_12;
   return std::nullopt;
+}
+
+// The keywords of the 2020-12 validation vocabulary.
+bool is_validation_keyword(std::string_view k) {
+  static constexpr std::string_view keywords[] = {
+      "type",     "const",    "enum",          "multipleOf",    "maximum",       "exclusiveMaximum",
+      "minimum",  "exclusiveMinimum", "maxLength", "minLength", "pattern",     "maxItems",
+      "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties",
+      "required", "dependentRequired"};
+  for (auto keyword : keywords)
+    if (k == keyword) return true;
+  return false;
 }
 
 std::string display(std::string_view key) {
@@ -112,14 +125,22 @@ class compiler {
     auto root = parse(text, "schema");
     if (!root) return make_error(root.error());
     program_.draft = options_.default_draft;
+    bool validation = true;
     if (root->is_object()) {
       if (auto s = (*root)["$schema"]; !s.error()) {
         if (!s.is_string()) return invalid("#", "\"$schema\" must be a string");
         auto d = draft_from_uri(std::string_view(s));
-        if (d) program_.draft = *d;
+        if (d) {
+          program_.draft = *d;
+        } else {
+          auto dialect = custom_dialect(std::string_view(s));
+          if (!dialect) return make_error(dialect.error());
+          program_.draft = dialect->first;
+          validation = dialect->second;
+        }
       }
     }
-    register_document(*root, std::string(default_base), program_.draft);
+    register_document(*root, std::string(default_base), program_.draft, validation);
     auto index = compile_key(std::string(default_base) + "#");
     if (!index) return make_error(index.error());
     program_.root = *index;
@@ -141,6 +162,7 @@ class compiler {
     uint32_t resource = 0;
     schema_draft draft = schema_draft::draft2020_12;
     std::string canonical;
+    bool validation_vocabulary = true;
   };
   struct scope {
     std::string uri;
@@ -173,7 +195,8 @@ class compiler {
     return index;
   }
 
-  void register_document(element root, const std::string& uri, schema_draft draft) {
+  void register_document(element root, const std::string& uri, schema_draft draft, bool validation_vocabulary) {
+    validation_vocabulary_ = validation_vocabulary;
     std::vector<scope> scopes{{uri, ""}};
     uint32_t resource = add_resource(uri, root, draft);
     walk(root, scopes, resource, draft, true);
@@ -181,7 +204,9 @@ class compiler {
 
   void register_location(element value, const std::vector<scope>& scopes, uint32_t resource, schema_draft draft) {
     std::string canonical = scopes.back().uri + "#" + scopes.back().pointer;
-    for (const auto& s : scopes) locations_.emplace(s.uri + "#" + s.pointer, location{value, scopes.back().uri, resource, draft, canonical});
+    for (const auto& s : scopes)
+      locations_.emplace(s.uri + "#" + s.pointer,
+                         location{value, scopes.back().uri, resource, draft, canonical, validation_vocabulary_});
   }
 
   // Indexes value and its subschemas under every enclosing resource.
@@ -197,7 +222,7 @@ class compiler {
     bool has_ref = !obj["$ref"].error();
     std::vector<std::string> anchors;
     if (!id_kw.error() && id_kw.is_string() && !(draft == schema_draft::draft7 && has_ref)) {
-      std::string id(std::string_view(id_kw));
+      std::string id{std::string_view(id_kw)};
       std::string absolute = uri::resolve(scopes.back().uri, id);
       auto [base, fragment] = uri::split_fragment(absolute);
       if (draft == schema_draft::draft7 && !fragment.empty() && fragment[0] != '/') anchors.push_back(fragment);
@@ -217,7 +242,7 @@ class compiler {
     if (draft == schema_draft::draft2020_12) {
       if (auto a = obj["$anchor"]; !a.error() && a.is_string()) anchors.emplace_back(std::string_view(a));
       if (auto a = obj["$dynamicAnchor"]; !a.error() && a.is_string()) {
-        std::string name(std::string_view(a));
+        std::string name{std::string_view(a)};
         anchors.push_back(name);
         dynamic_anchors_.push_back({resource, name, scopes.back().uri + "#" + name});
       }
@@ -225,7 +250,8 @@ class compiler {
     register_location(value, scopes, resource, draft);
     for (const auto& anchor : anchors) {
       locations_.emplace(scopes.back().uri + "#" + anchor,
-                         location{value, scopes.back().uri, resource, draft, scopes.back().uri + "#" + scopes.back().pointer});
+                         location{value, scopes.back().uri, resource, draft,
+                                  scopes.back().uri + "#" + scopes.back().pointer, validation_vocabulary_});
     }
 
     auto child = [&](element sub, std::string_view keyword, std::optional<std::string_view> name,
@@ -274,6 +300,30 @@ class compiler {
     if (pushed) scopes.pop_back();
   }
 
+  // A custom metaschema's "$vocabulary" decides the draft and whether validation keywords apply
+  // (2020-12 section 8.1.2); without "$vocabulary" the default draft applies in full.
+  result<std::pair<schema_draft, bool>> custom_dialect(std::string_view metaschema_uri) {
+    std::string uri = uri::split_fragment(metaschema_uri).first;
+    std::optional<std::string> text;
+    if (options_.resolve_remote) text = options_.resolve_remote(uri);
+    if (!text) return std::pair{options_.default_draft, true};
+    dom::parser parser;
+    element meta;
+    if (parser.parse(*text).get(meta) || !meta.is_object())
+      return make_error(errc::invalid_argument, "metaschema \"" + uri + "\" is not a JSON object");
+    auto vocabulary = meta["$vocabulary"];
+    if (vocabulary.error() || !vocabulary.is_object()) return std::pair{options_.default_draft, true};
+    constexpr std::string_view vocab_2020 = "https://json-schema.org/draft/2020-12/vocab/";
+    bool validation = false;
+    for (auto [key, required] : vocabulary.get_object()) {
+      if (key == std::string(vocab_2020) + "validation") validation = true;
+      if (!key.starts_with(vocab_2020) && required.is_bool() && bool(required))
+        return make_error(errc::invalid_argument, "metaschema \"" + uri + "\" requires the unknown vocabulary \"" +
+                                                      std::string(key) + "\"");
+    }
+    return std::pair{schema_draft::draft2020_12, validation};
+  }
+
   // Loads the document a reference points into, when it is not loaded yet.
   result<void> ensure_resource(const std::string& uri, schema_draft draft) {
     if (resource_roots_.count(uri)) return {};
@@ -286,12 +336,20 @@ class compiler {
     if (!text) return make_error(errc::invalid_argument, "cannot resolve schema reference to \"" + uri + "\"");
     auto root = parse(*text, "referenced schema \"" + uri + "\"");
     if (!root) return make_error(root.error());
+    bool validation = true;
     if (root->is_object()) {
       if (auto s = (*root)["$schema"]; !s.error() && s.is_string()) {
-        if (auto d = draft_from_uri(std::string_view(s))) draft = *d;
+        if (auto d = draft_from_uri(std::string_view(s))) {
+          draft = *d;
+        } else if (std::string_view(s) != uri) {
+          auto dialect = custom_dialect(std::string_view(s));
+          if (!dialect) return make_error(dialect.error());
+          draft = dialect->first;
+          validation = dialect->second;
+        }
       }
     }
-    register_document(*root, uri, draft);
+    register_document(*root, uri, draft, validation);
     return {};
   }
 
@@ -447,6 +505,7 @@ class compiler {
     bool has_items = false, has_additional_items = false;
     element additional_items_value;
     for (auto [key, value] : obj) {
+      if (!loc.validation_vocabulary && is_validation_keyword(key)) continue;
       if (key == "type") {
         auto add = [&](std::string_view name) -> bool {
           if (name == "null") n.types |= schema_detail::type_null;
@@ -675,6 +734,7 @@ class compiler {
   std::unordered_map<std::string, std::pair<element, schema_draft>> resource_roots_;
   std::unordered_map<std::string, int32_t> compiled_;
   std::vector<std::tuple<uint32_t, std::string, std::string>> dynamic_anchors_;  // resource, name, key
+  bool validation_vocabulary_ = true;  // of the document being indexed
 };
 
 }  // namespace

@@ -304,14 +304,14 @@ std::vector<validation_error> validate_envelope(const envelope& event) {
 
 bool is_uuid_v4(std::string_view s) noexcept {
   if (s.size() != 36) return false;
+  unsigned wrong = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
+    const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    wrong |= static_cast<unsigned>(dash_position ? c != '-' : !hex);
   }
+  if (wrong != 0) return false;
   const char variant = s[19];
   return s[14] == '4' && (variant == '8' || variant == '9' || variant == 'a' || variant == 'b');
 }

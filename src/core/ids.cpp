@@ -102,14 +102,16 @@ std::string random_hex_id(std::size_t n) {
 
 bool is_lower_hex(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
+// Branch-free over the id (it runs for every consumed event): OR together "not hex" and "not zero".
 bool is_lower_hex_id(std::string_view s, std::size_t length) noexcept {
   if (s.size() != length) return false;
-  bool all_zero = true;
+  unsigned not_hex = 0;
+  unsigned non_zero = 0;
   for (char c : s) {
-    if (!is_lower_hex(c)) return false;
-    all_zero = all_zero && c == '0';
+    not_hex |= static_cast<unsigned>(!is_lower_hex(c));
+    non_zero |= static_cast<unsigned>(c != '0');
   }
-  return !all_zero;
+  return not_hex == 0 && non_zero != 0;
 }
 
 void put_digits(char* out, unsigned value, int width) noexcept {

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <random>
+
+#include <simdjson.h>
 #include <fstream>
 #include <sstream>
 
@@ -115,6 +118,25 @@ TEST(envelope_decoder, moved_from_decoder_still_decodes) {
   envelope_decoder b(std::move(a));
   EXPECT_TRUE(b.decode(sample_json()));
   EXPECT_TRUE(a.decode(sample_json()));  // NOLINT(bugprone-use-after-move): documented as usable
+}
+
+TEST(envelope_decoder, accepts_numbers_of_any_magnitude_as_json_does) {
+  const std::string data = R"({"huge":1e400,"tiny":-1e-400,"big":123456789012345678901234567890,"neg":-0.0E+0})";
+  auto decoded = decode_envelope(replace_once(sample_json(), sample_envelope().data, data));
+  ASSERT_TRUE(decoded) << describe_errors(decoded.error());
+  EXPECT_EQ(decoded->data, data);
+  const std::string extra = R"("big":[1e999])";
+  auto with_extra = decode_envelope(replace_once(sample_json(), R"("source":"content")", R"("source":"content",)" + extra));
+  ASSERT_TRUE(with_extra) << describe_errors(with_extra.error());
+  EXPECT_EQ(with_extra->meta.extra_members, extra);
+}
+
+TEST(envelope_decoder, keeps_empty_and_nested_data_exactly) {
+  for (const std::string data : {"{}", "{ }", R"({"a":{"b":{"c":[[[]]]}}})", R"({"":""})"}) {
+    auto decoded = decode_envelope(replace_once(sample_json(), sample_envelope().data, data));
+    ASSERT_TRUE(decoded) << data << ": " << describe_errors(decoded.error());
+    EXPECT_EQ(decoded->data, data);
+  }
 }
 
 // ---- envelope rule violations: break exactly one thing, expect exactly one error there ----
@@ -337,6 +359,8 @@ std::vector<malformed_case> malformed_cases() {
       {"utf8_surrogate_bytes", replace_once(good, "Dune", "Du\xed\xa0\x80ne"), "", "UTF-8"},
       {"raw_control_char_in_string", replace_once(good, "Dune", "Du\x01ne"), "", "not well-formed JSON"},
       {"raw_newline_in_string", replace_once(good, "Dune", "Du\nne"), "", "not well-formed JSON"},
+      {"raw_control_char_in_meta_string", replace_once(good, "corr-123", "corr\x01-123"), "", "not well-formed JSON"},
+      {"raw_control_char_in_key", replace_once(good, R"("book_id")", "\"book\x02id\""), "", "not well-formed JSON"},
       {"unclosed_string", R"({"meta":{"id":"abc)", "", "not well-formed JSON"},
       {"too_deep", R"({"meta":{},"data":)" + std::string(300, '[') + std::string(300, ']') + "}", "", "nesting"},
   };
@@ -375,6 +399,40 @@ TEST(envelope_decoder, input_without_padding_at_a_page_end_is_read_safely) {
   auto decoded = decode_envelope(std::string_view(exact.get(), json.size()));
   ASSERT_TRUE(decoded);
   EXPECT_EQ(*decoded, sample_envelope());
+}
+
+TEST(envelope_decoder, agrees_with_a_full_dom_parse_on_mutated_input) {
+  // Byte-level mutations of a valid event: whenever simdjson's DOM parser (which checks the whole
+  // document) accepts the text, the decoder must not call it malformed, and the other way round.
+  // Numbers out of double range are valid JSON the DOM refuses; those mutations prove nothing here.
+  std::mt19937 rng(7);
+  const std::string base = sample_json() + " ";
+  const std::string alphabet = "{}[]\",:0123456789-+.eEtrufalsn \\/\x01\xc3\xff";
+  simdjson::dom::parser dom;
+  int valid_json = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = base;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < edits; ++k) {
+      const std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.erase(at, 1); break;
+        default: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), alphabet[rng() % alphabet.size()]);
+      }
+    }
+    auto decoded = decode_envelope(text);
+    const auto dom_error = dom.parse(text).error();
+    if (dom_error == simdjson::NUMBER_ERROR) continue;
+    const bool dom_ok = dom_error == simdjson::SUCCESS;
+    const bool decoder_says_malformed = !decoded && decoded.error().code == errc::invalid_json;
+    ASSERT_EQ(dom_ok, !decoder_says_malformed) << text << "\n" << (decoded ? "" : describe_errors(decoded.error()));
+    if (decoded) {
+      EXPECT_EQ(decode_envelope(encode(*decoded)).value_or(envelope{}), *decoded) << text;
+    }
+    valid_json += dom_ok;
+  }
+  EXPECT_GT(valid_json, 1000);  // the mutations must exercise both sides
 }
 
 // ---- JSONTestSuite conformance ----

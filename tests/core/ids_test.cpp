@@ -94,7 +94,8 @@ TEST(is_uuid_v4, rejects_near_misses) {
                           "0B6F4C8E-3F1A-4D2B-9C7E-1A2B3C4D5E6F", "0b6f4c8e-3f1a-5d2b-9c7e-1a2b3c4d5e6f",
                           "0b6f4c8e-3f1a-4d2b-7c7e-1a2b3c4d5e6f", "0b6f4c8e-3f1a-4d2b-cc7e-1a2b3c4d5e6f",
                           "0b6f4c8e_3f1a-4d2b-9c7e-1a2b3c4d5e6f", "0b6f4c8e-3f1a-4d2b-9c7e-1a2b3c4d5e6g",
-                          "0b6f4c8e3f1a4d2b9c7e1a2b3c4d5e6f0000"}) {
+                          "0b6f4c8e3f1a4d2b9c7e1a2b3c4d5e6f0000", "0b6f4c8e-3f1a-4d2b-9c7e-1a2b3c4d5e-f",
+                          "0b6f4c8e-3f1a-4d2b-9c7e--a2b3c4d5e6f", "0b6f4c8e-3f1a-4d2b-9c7e 1a2b3c4d5e6f"}) {
     EXPECT_FALSE(is_uuid_v4(bad)) << bad;
   }
 }

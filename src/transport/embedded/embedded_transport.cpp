@@ -70,7 +70,8 @@ result<std::unique_ptr<connection>> open_connection(const embedded_options& opti
   if (!db) return db;
   // journal_mode=WAL is persistent in the file; setting it again is a cheap no-op.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY",
-                             "PRAGMA cache_size=-16384", "PRAGMA journal_size_limit=67108864"}) {
+                             "PRAGMA cache_size=-16384", "PRAGMA journal_size_limit=67108864",
+                             "PRAGMA mmap_size=268435456"}) {
     if (auto ok = (*db)->exec(pragma); !ok) return make_error(ok.error());
   }
   return db;
@@ -311,6 +312,9 @@ class embedded_producer final : public producer {
   static result<std::unique_ptr<producer>> create(std::shared_ptr<store_core> core, producer_options options) {
     auto db = open_connection(core->options());
     if (!db) return make_error(db.error());
+    // Checkpoint less often than every 1000 pages: a page rewritten by several batches is copied to the
+    // database once, and the writer thread stalls for fewer (if longer) checkpoints.
+    if (auto ok = (*db)->exec("PRAGMA wal_autocheckpoint=8192"); !ok) return make_error(ok.error());
     auto insert = (*db)->prepare(
         "INSERT INTO records(topic_id, partition, offset, timestamp_ms, key, value, headers) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");

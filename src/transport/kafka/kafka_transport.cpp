@@ -206,6 +206,7 @@ class kafka_producer final : public producer {
   }
 
   ~kafka_producer() override {
+    if (!handle_) return;  // create() failed before the client existed
     if (auto ok = flush(std::min(close_flush_timeout, options_.delivery_timeout)); !ok) {
       log::warn("kafka producer closing with undelivered records",
                 {{"client", options_.client_id}, {"pending", std::to_string(outstanding_.load())}});
@@ -504,7 +505,7 @@ class kafka_consumer final : public consumer {
 
   void close() override {
     std::lock_guard lock(close_mutex_);
-    if (closed_) return;
+    if (closed_ || !handle_) return;
     closed_ = true;
     // Runs the final revoke (our callback commits stored offsets) and leaves the group.
     if (auto err = rd_kafka_consumer_close(handle_.get())) {

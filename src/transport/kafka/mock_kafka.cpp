@@ -88,7 +88,8 @@ struct mock_kafka_cluster::impl {
       return make_error(errc::invalid_argument,
                         "bad broker id '" + std::string(word) + "': expected a number" + (allow_all ? " or all" : ""));
     }
-    if (auto ok = check_broker(*id, allow_all); !ok) return make_error(ok.error());
+    // -1 means "all" to the API, but a control line says all in words.
+    if (auto ok = check_broker(*id, false); !ok) return make_error(ok.error());
     return *id;
   }
 };

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "transport/kafka/rdkafka_handles.hpp"
+
 namespace aw::events::kafka_detail {
 namespace {
 
@@ -74,8 +76,8 @@ TEST(kafka_errors, local_conditions) {
 }
 
 TEST(kafka_errors, rich_error_object_keeps_its_flags) {
-  error_ptr fatal(rd_kafka_error_new(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, "boom"));
-  auto e = map_kafka_error(fatal.get(), "op");
+  error_ptr timed_out(rd_kafka_error_new(RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, "boom"));
+  auto e = map_kafka_error(timed_out.get(), "op");
   EXPECT_EQ(e.code, errc::timeout);
   EXPECT_NE(e.message.find("boom"), std::string::npos);
 }
