@@ -37,6 +37,12 @@ std::string receipt_json(const events::publish_receipt& r) {
 
 events::result<std::unique_ptr<events::publisher>> make_publisher(const global_options& globals,
                                                                    const std::string& type) {
+  // The type is checked first: an invalid one would otherwise surface as a bad derived service name.
+  if (!events::is_event_type(type)) {
+    return events::make_error(events::errc::invalid_envelope, "event refused",
+                              {{"/meta/type", "/envelope/meta/type/format",
+                                "\"" + type + "\" is not an event type service.resource.action in lowercase snake_case"}});
+  }
   auto transport = globals.open_transport();
   if (!transport) return events::make_error(transport.error());
   events::publisher_config config;
@@ -49,6 +55,7 @@ int publish_one(const global_options& globals, const publish_args& args) {
   auto publisher = make_publisher(globals, args.type);
   if (!publisher) {
     print_error(publisher.error().describe());
+    print_line(error_json(publisher.error()));
     return exit_failure;
   }
   events::publish_options options{args.key, args.version, args.correlation_id, std::nullopt, args.topic, {}};

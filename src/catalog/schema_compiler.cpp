@@ -696,6 +696,19 @@ class compiler {
       }
     }
     if (d7) n.prefix_items_keyword = "items";
+    if (!n.required.empty() && n.required.size() <= 64) {
+      size_t covered = 0;
+      for (size_t r = 0; r < n.required.size(); ++r) {
+        for (auto& property : n.properties) {
+          if (property.name == n.required[r] && property.required_bit < 0) {
+            property.required_bit = static_cast<int32_t>(r);
+            ++covered;
+            break;
+          }
+        }
+      }
+      n.required_via_properties = covered == n.required.size();
+    }
 
     n.has_number_keywords = n.minimum.present || n.maximum.present || n.exclusive_minimum.present ||
                             n.exclusive_maximum.present || n.multiple_of.present;

@@ -56,12 +56,16 @@ enum class format_kind : uint8_t {
 struct regex {
   std::string source;  // the ECMA pattern as written, for messages
   std::unique_ptr<RE2> re;
-  bool matches(std::string_view text) const { return RE2::PartialMatch(text, *re); }
+  // Unanchored search, as ECMA RegExp.test; Match() directly skips PartialMatch's argument plumbing.
+  bool matches(std::string_view text) const {
+    return re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, nullptr, 0);
+  }
 };
 
 struct named_node {
   std::string_view name;  // points into a parsed schema document owned by the program
   int32_t node = no_node;
+  int32_t required_bit = -1;  // for "properties": this name's position in "required", if listed
 };
 
 struct pattern_node {
@@ -72,6 +76,9 @@ struct pattern_node {
 struct dependent_required_entry {
   std::string_view name;
   std::vector<std::string_view> required;
+  // When every required name is also in "properties" (and there are at most 64), presence is
+  // tracked by bits while iterating the instance once instead of one lookup per name.
+  bool required_via_properties = false;
 };
 
 // A numeric limit; long double holds every int64, uint64 and double exactly on x86-64.
@@ -130,6 +137,9 @@ struct node {
   int32_t additional_properties = no_node;
   int32_t property_names = no_node;
   std::vector<std::string_view> required;
+  // When every required name is also in "properties" (and there are at most 64), presence is
+  // tracked by bits while iterating the instance once instead of one lookup per name.
+  bool required_via_properties = false;
   std::vector<dependent_required_entry> dependent_required;
   const char* dependent_required_keyword = "dependentRequired";
   std::vector<named_node> dependent_schemas;

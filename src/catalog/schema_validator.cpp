@@ -489,15 +489,19 @@ class evaluator {
     bool ok = true;
     long double v = number_of(value);
     auto check = [&](const schema_detail::limit& l, bool pass, const char* keyword, const char* relation) {
-      if (!l.present || pass) return true;
+      if (pass) return true;
       ok = false;
       c_.fail(keyword, std::string("must be ") + relation + " " + format_number(l.value));
       return c_.report;
     };
-    if (!check(n.minimum, v >= n.minimum.value, "minimum", ">=")) return false;
-    if (!check(n.maximum, v <= n.maximum.value, "maximum", "<=")) return false;
-    if (!check(n.exclusive_minimum, v > n.exclusive_minimum.value, "exclusiveMinimum", ">")) return false;
-    if (!check(n.exclusive_maximum, v < n.exclusive_maximum.value, "exclusiveMaximum", "<")) return false;
+    if (n.minimum.present && !check(n.minimum, v >= n.minimum.value, "minimum", ">=")) return false;
+    if (n.maximum.present && !check(n.maximum, v <= n.maximum.value, "maximum", "<=")) return false;
+    if (n.exclusive_minimum.present &&
+        !check(n.exclusive_minimum, v > n.exclusive_minimum.value, "exclusiveMinimum", ">"))
+      return false;
+    if (n.exclusive_maximum.present &&
+        !check(n.exclusive_maximum, v < n.exclusive_maximum.value, "exclusiveMaximum", "<"))
+      return false;
     if (n.multiple_of.present) {
       bool multiple;
       if (n.multiple_of_integer && t == dom::element_type::INT64) {
@@ -523,7 +527,10 @@ class evaluator {
 
   bool eval_string(const node& n, std::string_view s) {
     bool ok = true;
-    if (n.min_length >= 0 || n.max_length >= 0) {
+    // A code point takes 1 to 4 bytes: the byte count often decides without counting.
+    const bool max_decided = n.max_length < 0 || s.size() <= static_cast<uint64_t>(n.max_length);
+    const bool min_decided = n.min_length < 0 || (s.size() + 3) / 4 >= static_cast<uint64_t>(n.min_length);
+    if (!max_decided || !min_decided) {
       size_t length = code_points(s);
       if (n.min_length >= 0 && length < static_cast<uint64_t>(n.min_length)) {
         if (!c_.report) return false;
@@ -684,11 +691,13 @@ class evaluator {
       c_.fail("maxProperties", "must have at most " + std::to_string(n.max_properties) + " properties, has " +
                                    std::to_string(size));
     }
-    for (std::string_view name : n.required) {
-      if (object.at_key(name).error()) {
-        if (!c_.report) return false;
-        ok = false;
-        c_.fail("required", "missing required property " + detail::json_string(name));
+    if (!n.required_via_properties) {
+      for (std::string_view name : n.required) {
+        if (object.at_key(name).error()) {
+          if (!c_.report) return false;
+          ok = false;
+          c_.fail("required", "missing required property " + detail::json_string(name));
+        }
       }
     }
     for (const auto& dependency : n.dependent_required) {
@@ -703,6 +712,7 @@ class evaluator {
         }
       }
     }
+    uint64_t present = 0;  // bits of required names seen, when required_via_properties
     if (!n.properties.empty() || !n.pattern_properties.empty() || n.additional_properties != no_node ||
         n.property_names != no_node) {
       size_t i = 0;
@@ -712,6 +722,7 @@ class evaluator {
         for (const auto& property : n.properties) {
           if (property.name.size() == key.size() && property.name == key) {
             matched = true;
+            if (property.required_bit >= 0) present |= uint64_t{1} << property.required_bit;
             path_guard k(c_, c_.keyword_path, {"properties"});
             path_guard kn(c_, c_.keyword_path, {property.name});
             if (!eval(property.node, member, nullptr)) {
@@ -746,6 +757,14 @@ class evaluator {
         }
         ++i;
       }
+    }
+    if (n.required_via_properties && present != (n.required.size() == 64 ? ~uint64_t{0}
+                                                                          : (uint64_t{1} << n.required.size()) - 1)) {
+      if (!c_.report) return false;
+      ok = false;
+      for (size_t r = 0; r < n.required.size(); ++r)
+        if (!(present & (uint64_t{1} << r)))
+          c_.fail("required", "missing required property " + detail::json_string(n.required[r]));
     }
     for (const auto& dependency : n.dependent_schemas) {
       if (object.at_key(dependency.name).error()) continue;

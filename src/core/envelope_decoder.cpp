@@ -1,10 +1,14 @@
 // One-pass decode and validation of the envelope with simdjson On-Demand.
 //
-// On-Demand only checks what it is asked to read, so the decoder walks every value of the
-// document (including all of `data`), checking scalars it does not need to convert itself:
-// numbers against the RFC 8259 grammar (any magnitude is valid JSON, so simdjson's range limits
-// must not reject them) and literals by their exact text. Stage 1 of simdjson validates UTF-8 and
-// string termination for the whole input up front.
+// On-Demand only checks what it is asked to read, so every value of the document must be checked
+// explicitly for the whole input to be proven well-formed JSON:
+// - stage 1 (run by iterate) validates UTF-8, string termination and raw control characters for
+//   the whole input up front;
+// - meta is read member by member; scalars the decoder does not convert are checked by their text
+//   (numbers against the RFC 8259 grammar, since any magnitude is valid JSON, literals exactly);
+// - containers it does not need (data, unknown members) are skipped by On-Demand and their exact
+//   text is validated in place by the DOM parser, several times faster than walking every value.
+// Only when something is wrong does a slower On-Demand walk find the path and byte to report.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -95,9 +99,12 @@ struct envelope_decoder::impl {
   od::parser diagnosis_parser;  // only used to locate errors in bad input
 
   impl() {
-    // Same nesting limit as the walk; a failed allocation here is retried by the first parse.
-    if (dom_parser.allocate(4096, max_nesting_depth) != simdjson::SUCCESS) return;
+    // The DOM keeps this nesting limit when it grows. Should this allocation fail, the first parse
+    // allocates again and reports the failure.
+    const auto ignored = dom_parser.allocate(4096, max_nesting_depth);
+    (void)ignored;
   }
+
   std::unique_ptr<char[]> buffer;  // input copy with SIMDJSON_PADDING readable bytes after it
   std::size_t capacity = 0;
 
@@ -240,7 +247,9 @@ bool envelope_decoder::impl::check_container_text(std::string_view text) {
   if (!ok) return false;
   // The walk accepts numbers of any magnitude, as JSON does; the DOM parser cannot represent some.
   if (dom_error == simdjson::NUMBER_ERROR) return true;
-  return fail_at(text.data(), simdjson::error_message(dom_error));
+  fail_at(text.data(), simdjson::error_message(dom_error));
+  fault.code = dom_error;
+  return false;
 }
 
 // Recursive check of every value, used to locate an error the DOM parser found.
@@ -535,14 +544,17 @@ error envelope_decoder::impl::json_error() const {
   }
   message += ": ";
   message += fault.what != nullptr ? fault.what : simdjson::error_message(fault.code);
-  if (fault.what != nullptr && fault.code != simdjson::TAPE_ERROR && fault.code != simdjson::SUCCESS) {
+  if (fault.what != nullptr && fault.code != simdjson::TAPE_ERROR && fault.code != simdjson::SUCCESS &&
+      std::string_view(fault.what) != simdjson::error_message(fault.code)) {
     message += " (";
     message += simdjson::error_message(fault.code);
     message += ")";
   }
   std::vector<validation_error> details;
   details.push_back(validation_error{std::move(location), "/json", message});
-  return error{errc::invalid_json, std::move(message), is_retriable(errc::invalid_json), std::move(details)};
+  // Running out of memory says nothing about the input: do not let it dead-letter an event.
+  const errc code = fault.code == simdjson::MEMALLOC ? errc::internal : errc::invalid_json;
+  return error{code, std::move(message), is_retriable(code), std::move(details)};
 }
 
 result<envelope> envelope_decoder::impl::decode(std::string_view json) {

@@ -112,6 +112,8 @@ result<std::unique_ptr<mock_kafka_cluster>> mock_kafka_cluster::start(mock_kafka
   // A dedicated handle only hosts the cluster; it never connects anywhere itself.
   conf_ptr conf = new_conf();
   if (auto ok = set_property(conf.get(), "client.id", "aw-events-mock-kafka"); !ok) return make_error(ok.error());
+  // Warnings only: the host instance would otherwise announce that it has no bootstrap.servers, by design.
+  if (auto ok = set_property(conf.get(), "log_level", "4"); !ok) return make_error(ok.error());
   auto handle = new_handle(RD_KAFKA_PRODUCER, std::move(conf), "the mock cluster's host instance");
   if (!handle) return make_error(handle.error());
   state->handle = std::move(*handle);

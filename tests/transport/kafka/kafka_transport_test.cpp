@@ -303,9 +303,10 @@ TEST_F(kafka_transport_test, group_of_two_splits_partitions_and_survives_one_lea
   EXPECT_EQ(seen.size(), 120u);
   EXPECT_EQ(b->assignment().size(), 4u);
   EXPECT_EQ(duplicates.load(), 0) << "records a had stored came back to b";
+  b->close();
   std::lock_guard lock(events_mutex);
   EXPECT_NE(std::find(events.begin(), events.end(), "a -2"), events.end());
-  b->close();
+  EXPECT_NE(std::find(events.begin(), events.end(), "b -4"), events.end());
 }
 
 TEST_F(kafka_transport_test, offsets_commit_and_refuse_partitions_not_assigned) {
