@@ -32,8 +32,11 @@ def run(args, stdin=None, timeout=120, check=True):
 class MockKafka:
     """`aw-events mock-kafka` as a child process steered through its stdin."""
 
-    def __init__(self, brokers=3, partitions=6):
-        self.proc = subprocess.Popen([BIN, "mock-kafka", "--brokers", str(brokers), "--partitions", str(partitions)],
+    def __init__(self, brokers=3, partitions=6, topics=()):
+        args = [BIN, "mock-kafka", "--brokers", str(brokers), "--partitions", str(partitions)]
+        for topic in topics:
+            args += ["--topic", topic]
+        self.proc = subprocess.Popen(args,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         first = self.proc.stdout.readline().strip()
         if not first.startswith("bootstrap.servers="):

@@ -12,7 +12,7 @@ PARTITIONS = 6
 class MockKafkaRoundtrip(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cluster = awtest.MockKafka(brokers=3, partitions=PARTITIONS)
+        cls.cluster = awtest.MockKafka(brokers=3, partitions=PARTITIONS, topics=["content"])
         cls.globals = ["--bootstrap-servers", cls.cluster.bootstrap]
         _, lines, _ = awtest.run(cls.globals + ["publish", "--type", "content.book.published", "--jsonl"],
                                  stdin=awtest.jsonl_events(1000, 50))
@@ -56,12 +56,15 @@ class MockKafkaRoundtrip(unittest.TestCase):
         self.assertEqual(verdicts, ['{"valid":true}'] * len(records))
 
     def test_tail_by_type_filters_other_types(self):
-        awtest.run(self.globals + ["publish", "--type", "content.chapter.updated", "--key", "ch-1",
+        # Its own topic ("studio"), so the 1000-event topic stays exactly as published.
+        awtest.run(self.globals + ["publish", "--type", "studio.chapter.updated", "--key", "ch-1",
                                    "--data", '{"chapter_id":"ch-1"}'])
-        _, lines, _ = awtest.run(self.globals + ["tail", "--type", "content.chapter.updated", "--from-beginning",
+        awtest.run(self.globals + ["publish", "--type", "studio.chapter.deleted", "--key", "ch-1",
+                                   "--data", '{"chapter_id":"ch-1"}'])
+        _, lines, _ = awtest.run(self.globals + ["tail", "--type", "studio.chapter.updated", "--from-beginning",
                                                  "--idle-exit", "5"])
         self.assertEqual(len(lines), 1)
-        self.assertEqual(json.loads(lines[0])["meta"]["type"], "content.chapter.updated")
+        self.assertEqual(json.loads(lines[0])["meta"]["type"], "studio.chapter.updated")
 
     def test_control_lines(self):
         self.assertEqual(self.cluster.control("rtt all 0"), "ok")
@@ -71,9 +74,11 @@ class MockKafkaRoundtrip(unittest.TestCase):
         self.assertTrue(self.cluster.control("frobnicate").startswith("error: "))
         self.assertEqual(self.cluster.control("error Produce 2 NOT_LEADER_FOR_PARTITION"), "ok")
         # The injected errors are retried inside the client: the event still lands once.
-        _, lines, _ = awtest.run(self.globals + ["publish", "--type", "content.book.published", "--key", "b-x",
+        _, lines, _ = awtest.run(self.globals + ["publish", "--type", "audit.book.published", "--key", "b-x",
                                                  "--data", '{"book_id":"b-x"}'])
-        self.assertEqual(json.loads(lines[0])["topic"], "content")
+        self.assertEqual(json.loads(lines[0])["topic"], "audit")
+        self.assertEqual(self.cluster.control("topic orders 12"), "ok")
+        self.assertTrue(self.cluster.control("topic orders 12").startswith("error: "))
 
 
 if __name__ == "__main__":
