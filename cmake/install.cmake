@@ -18,5 +18,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/aw-events-config.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/aw-events-config-version.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/aw-events)
 
+# Relocatable: the prefix is found from the .pc file's own place, so `cmake --install --prefix X` works.
+file(RELATIVE_PATH AW_PC_PREFIX_FROM_PCFILEDIR "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
 configure_file(cmake/aw-events.pc.in ${CMAKE_CURRENT_BINARY_DIR}/aw-events.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/aw-events.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

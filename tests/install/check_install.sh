@@ -19,5 +19,5 @@ echo "-- pkg-config aw-events"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 g++ -o "$scratch/pc-consumer" "$consumer/main.cpp" $(pkg-config --cflags aw-events) \
-    $(pkg-config --static --libs aw-events)
+    $(pkg-config --libs aw-events)
 "$scratch/pc-consumer"
