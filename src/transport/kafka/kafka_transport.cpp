@@ -138,16 +138,20 @@ result<std::int32_t> topic_partition_count(rd_kafka_t* rk, const std::string& to
 }
 
 // Topics used for the first time on an in-process mock cluster are created through its control API, so they
-// get the cluster's default_partitions instead of the mock's fixed 4 (librdkafka 2.0.2 has no setting for it).
+// get kafka_options.default_partitions instead of the mock's fixed 4 (librdkafka 2.0.2 has no setting for it).
+// On a real cluster (or a mock in another process) the brokers' auto-creation decides.
 class mock_topic_creator {
  public:
-  explicit mock_topic_creator(std::string bootstrap) : bootstrap_(std::move(bootstrap)), mock_(is_in_process_mock(bootstrap_)) {}
+  explicit mock_topic_creator(const kafka_options& options)
+      : bootstrap_(options.bootstrap_servers),
+        partitions_(options.default_partitions),
+        mock_(is_in_process_mock(bootstrap_)) {}
 
   void ensure(const std::string& topic) {
     if (!mock_) return;
     std::lock_guard lock(mutex_);
     if (known_.count(topic) != 0) return;
-    if (auto err = create_topic_on_mock(bootstrap_, topic, -1);
+    if (auto err = create_topic_on_mock(bootstrap_, topic, partitions_);
         err && *err != RD_KAFKA_RESP_ERR_NO_ERROR && *err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       log::warn("mock cluster: cannot pre-create topic", {{"topic", topic}, {"error", rd_kafka_err2name(*err)}});
     }
@@ -156,6 +160,7 @@ class mock_topic_creator {
 
  private:
   std::string bootstrap_;
+  std::int32_t partitions_;
   bool mock_;
   std::mutex mutex_;
   std::unordered_set<std::string> known_;
@@ -302,7 +307,7 @@ class kafka_producer final : public producer {
 
  private:
   kafka_producer(const kafka_options& transport_options, producer_options options)
-      : options_(std::move(options)), topics_(transport_options.bootstrap_servers) {}
+      : options_(std::move(options)), topics_(transport_options) {}
 
   static void report_once(delivery_handler& handler, result<delivery_report> report) noexcept {
     try {
@@ -515,7 +520,7 @@ class kafka_consumer final : public consumer {
 
  private:
   kafka_consumer(const kafka_options& transport_options, consumer_options options)
-      : options_(std::move(options)), topics_(transport_options.bootstrap_servers) {}
+      : options_(std::move(options)), topics_(transport_options) {}
 
   static record to_record(const rd_kafka_message_t& m) {
     record rec;
