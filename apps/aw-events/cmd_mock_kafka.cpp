@@ -11,6 +11,7 @@ namespace {
 struct mock_args {
   int brokers = 3;
   int partitions = 6;
+  std::vector<std::string> topics;  // created at start with `partitions` partitions
 };
 
 int run_mock_kafka(const mock_args& args) {
@@ -18,6 +19,13 @@ int run_mock_kafka(const mock_args& args) {
   if (!cluster) {
     print_error(cluster.error().describe());
     return exit_failure;
+  }
+  for (const auto& topic : args.topics) {
+    if (auto created = (*cluster)->apply_control_line("topic " + topic + " " + std::to_string(args.partitions));
+        created != "ok") {
+      print_error("--topic " + topic + ": " + created);
+      return exit_usage;
+    }
   }
   print_line("bootstrap.servers=" + (*cluster)->bootstrap_servers());
   std::string pending;
@@ -54,6 +62,9 @@ void add_mock_kafka(CLI::App& root, global_options&, std::vector<command>& comma
   app->add_option("--partitions", args->partitions, "partitions of auto-created topics")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  app->add_option("--topic", args->topics,
+                  "create this topic with --partitions partitions at start (repeatable); other topics are "
+                  "auto-created by the mock with 4 partitions, or created with the control line `topic NAME N`");
   commands.push_back({"mock-kafka", app, [args] { return run_mock_kafka(*args); }});
 }
 

@@ -265,7 +265,24 @@ std::string mock_kafka_cluster::apply_control_line(std::string_view line) {
     if (!id) return reply(make_error(id.error()));
     return reply(set_partition_leader(std::string(words[1]), *partition, *id));
   }
-  return "error: unknown command '" + std::string(command) + "' (expected down, up, rtt, error or leader)";
+  if (command == "topic") {
+    // Our extension: librdkafka 2.0.2's mock auto-creates every topic with 4 partitions and has no setting for
+    // it, so a test in another process names its topics up front (docs/decisions/0003-mock-kafka-topics.md).
+    if (auto ok = arity(3, "topic TOPIC PARTITIONS"); !ok) return reply(ok);
+    auto partitions = parse_int<std::int32_t>(words[2]);
+    if (!partitions || *partitions < 1 || *partitions > 10000) {
+      return reply(make_error(errc::invalid_argument, "bad partitions '" + std::string(words[2]) + "': expected 1..10000"));
+    }
+    const std::string topic(words[1]);
+    const auto err = rd_kafka_mock_topic_create(impl_->cluster.get(), topic.c_str(), *partitions,
+                                                std::min(3, impl_->options.brokers));
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      return reply(make_error(errc::invalid_argument, "topic '" + topic + "' already exists"));
+    }
+    if (err) return reply(make_error(map_kafka_error(err, "create topic '" + topic + "' on the mock cluster")));
+    return "ok";
+  }
+  return "error: unknown command '" + std::string(command) + "' (expected down, up, rtt, error, leader or topic)";
 }
 
 }  // namespace aw::events
