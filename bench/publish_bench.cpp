@@ -33,7 +33,8 @@ measurement publish_with_aw_events(std::shared_ptr<events::transport> transport,
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (std::size_t i = static_cast<std::size_t>(t); i < total; i += static_cast<std::size_t>(threads)) {
-        (*publisher)->publish(bench_type, w.data[i], {.key = w.keys[i % w.keys.size()]},
+        (*publisher)->publish(bench_type, w.data[i],
+                              {.key = w.keys[i % w.keys.size()], .correlation_id = w.correlation_ids[i]},
                               [&](events::result<events::publish_receipt> r) {
                                 if (r) ++acknowledged;
                                 else ++failed;

@@ -15,14 +15,17 @@ inline constexpr const char* bench_topic = "bench";  // per_service topic of ben
 
 struct workload {
   std::vector<std::string> keys;
-  std::vector<std::string> data;  // one data object per event
+  std::vector<std::string> data;            // one data object per event
+  std::vector<std::string> correlation_ids; // the originating request of each event
 };
 
 inline workload make_workload(std::size_t events, int keys, std::size_t data_bytes) {
   workload w;
   for (int k = 0; k < keys; ++k) w.keys.push_back("book-" + std::to_string(k));
   w.data.reserve(events);
+  w.correlation_ids.reserve(events);
   for (std::size_t i = 0; i < events; ++i) {
+    w.correlation_ids.push_back(events::new_uuid_v4());
     std::string d = "{\"book_id\":\"" + w.keys[i % w.keys.size()] + "\",\"seq\":" + std::to_string(i) + ",\"title\":\"";
     const std::size_t used = d.size() + 2;
     d.append(data_bytes > used ? data_bytes - used : 1, 'x');
@@ -39,7 +42,7 @@ inline events::record standard_record(const workload& w, std::size_t i, const st
   e.meta.type = bench_type;
   e.meta.version = "1.0";
   e.meta.timestamp = events::now_timestamp();
-  e.meta.correlation_id = events::new_uuid_v4();
+  e.meta.correlation_id = w.correlation_ids[i];
   e.meta.source = "bench";
   e.meta.trace = events::new_trace();
   e.data = w.data[i];
@@ -54,6 +57,13 @@ inline events::record standard_record(const workload& w, std::size_t i, const st
                {"traceparent", events::to_traceparent(e.meta.trace)},
                {"content-type", "application/json"}};
   return r;
+}
+
+// Bytes one event occupies in a Kafka partition, roughly: value, key and headers.
+inline std::size_t approximate_record_bytes(const events::record& r) {
+  std::size_t n = r.value.size() + r.key.size() + 70;  // batch and record overhead
+  for (const auto& h : r.headers) n += h.name.size() + h.value.size() + 4;
+  return n;
 }
 
 }  // namespace aw::bench

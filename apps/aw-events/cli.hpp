@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "aw/events/catalog.hpp"
 #include "aw/events/transport.hpp"
 
 namespace aw::cli {
@@ -53,6 +54,12 @@ void add_envelope(CLI::App& root, global_options& globals, std::vector<command>&
 void add_mock_kafka(CLI::App& root, global_options& globals, std::vector<command>& commands);
 void add_serve(CLI::App& root, global_options& globals, std::vector<command>& commands);
 void add_bench(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_validate(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_catalog(CLI::App& root, global_options& globals, std::vector<command>& commands);
+
+// The catalog named by --catalog / AW_EVENTS_CATALOG, or null when none is configured. A catalog that does
+// not load is an error whose details name each file and JSON Pointer.
+[[nodiscard]] events::result<std::shared_ptr<const events::event_catalog>> load_catalog(const global_options& globals);
 
 }  // namespace aw::cli
 

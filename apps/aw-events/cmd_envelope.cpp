@@ -1,4 +1,5 @@
-// aw-events envelope check: validate events (one per stdin line) against the standard's envelope rules.
+// aw-events envelope check: validate events (one per stdin line) against the standard's envelope rules and,
+// with --catalog, their data against the catalog schema of their type and version.
 #include <iostream>
 
 #include "aw/events/envelope.hpp"
@@ -8,8 +9,10 @@ namespace aw::cli {
 namespace {
 
 int run_check(const global_options& globals) {
-  if (!globals.catalog.empty()) {
-    print_error("--catalog: data-schema checks need the event catalog, which this build does not have yet");
+  auto catalog = load_catalog(globals);
+  if (!catalog) {
+    print_error("--catalog " + globals.catalog + ": " + catalog.error().message);
+    for (const auto& d : catalog.error().details) print_error("  " + d.message + " (at " + d.instance_location + ")");
     return exit_usage;
   }
   events::envelope_decoder decoder;
@@ -18,13 +21,16 @@ int run_check(const global_options& globals) {
   while (std::getline(std::cin, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto decoded = decoder.decode(line);
-    if (decoded) {
+    events::result<void> checked;
+    if (decoded && *catalog) checked = (*catalog)->validate_data(decoded->meta.type, decoded->meta.version, decoded->data);
+    if (decoded && checked) {
       print_line("{\"valid\":true}");
       continue;
     }
     status = exit_failure;
-    auto problems = decoded.error().details;
-    if (problems.empty()) problems.push_back({"", "/json", decoded.error().message});
+    const events::error& failure = decoded ? checked.error() : decoded.error();
+    auto problems = failure.details;
+    if (problems.empty()) problems.push_back({"", "/json", failure.message});
     print_line("{\"valid\":false,\"errors\":" + validation_errors_json(problems) + "}");
   }
   return status;

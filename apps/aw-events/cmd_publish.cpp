@@ -46,6 +46,9 @@ events::result<std::unique_ptr<events::publisher>> make_publisher(const global_o
   auto transport = globals.open_transport();
   if (!transport) return events::make_error(transport.error());
   events::publisher_config config;
+  auto catalog = load_catalog(globals);  // --catalog / AW_EVENTS_CATALOG: refuse unknown types and bad data
+  if (!catalog) return events::make_error(catalog.error());
+  config.catalog = std::move(*catalog);
   // meta.source: the configured service, else the type's own service segment.
   config.service = globals.service.empty() ? type.substr(0, type.find('.')) : globals.service;
   return events::publisher::create(std::move(*transport), std::move(config));

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   add_mock_kafka(app, globals, commands);
   add_serve(app, globals, commands);
   add_bench(app, globals, commands);
+  add_validate(app, globals, commands);
+  add_catalog(app, globals, commands);
 
   try {
     app.parse(argc, argv);

@@ -54,10 +54,11 @@ result<void> event_catalog::validate_data(std::string_view type, std::string_vie
   auto found = state_->types.find(type);
   if (found == state_->types.end()) {
     return make_error(errc::unknown_event_type, "event type \"" + std::string(type) + "\" is not in the event catalog",
-                      {{"/meta/type", "/catalog/type", "\"" + std::string(type) + "\" is not in the event catalog"}});
+                      {{"/meta/type", "/catalog/type", "no catalog entry for this type"}});
   }
   auto unsupported = [&](const std::string& why) {
-    return make_error(errc::unsupported_version, std::string(type) + " version \"" + std::string(version) + "\": " + why,
+    return make_error(errc::unsupported_version,
+                      std::string(type) + " version \"" + std::string(version) + "\" is not in the event catalog",
                       {{"/meta/version", "/catalog/version", why}});
   };
   if (!is_event_version(version)) return unsupported("not a version MAJOR.MINOR");
@@ -86,9 +87,10 @@ result<void> event_catalog::validate_data(std::string_view type, std::string_vie
   if (schema->schema.is_valid(data_json)) return {};
   auto errors = schema->schema.validate(data_json);
   for (auto& e : errors) e.instance_location = "/data" + e.instance_location;
-  const std::string first = errors.empty() ? "" : " at " + errors.front().instance_location + ": " + errors.front().message;
+  // describe() appends the first detail's location and message, so the message only counts them.
+  const std::string count = std::to_string(errors.size()) + (errors.size() == 1 ? " problem" : " problems");
   return make_error(errc::schema_violation,
-                    std::string(type) + " " + schema->version + ": data does not match its catalog schema" + first,
+                    std::string(type) + " " + schema->version + ": data does not match its catalog schema (" + count + ")",
                     std::move(errors));
 }
 

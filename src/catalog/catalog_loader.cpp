@@ -137,7 +137,8 @@ struct file_loader {
     std::tie(entry.major, entry.minor) = split_version(entry.version);
     entry.description = std::string(root["description"].get_string().value());
     entry.producer = std::string(root["producer"].get_string().value());
-    for (auto consumer : root["consumers"].get_array().value()) entry.consumers.emplace_back(consumer.get_string().value());
+    simdjson::dom::array consumers = root["consumers"].get_array().value();
+    for (auto consumer : consumers) entry.consumers.emplace_back(consumer.get_string().value());
     entry.schema_json = simdjson::minify(root["schema"].value());
     entry.sample_json = simdjson::minify(root["sample"].value());
     if (simdjson::dom::element topic; !root["topic"].get(topic)) {
@@ -262,7 +263,7 @@ std::shared_ptr<event_catalog::state> load_catalog_state(const std::filesystem::
   std::sort(files.begin(), files.end());
   std::map<std::pair<std::string, int>, std::string> seen;  // (type, major) -> file
   for (const auto& path : files) {
-    file_loader loader{directory, problems, path.lexically_relative(directory).generic_string()};
+    file_loader loader{directory, problems, path.lexically_relative(directory).generic_string(), "", "", false};
     auto major = loader.load(path);
     if (!major) continue;
     const auto key = std::make_pair(major->entry.type, major->entry.major);

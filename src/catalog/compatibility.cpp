@@ -51,7 +51,8 @@ std::vector<std::string> string_list(element node, std::string_view name) {
   std::vector<std::string> out;
   auto value = member(node, name);
   if (!value || value->type() != element_type::ARRAY) return out;
-  for (auto item : value->get_array().value()) {
+  simdjson::dom::array items = value->get_array().value();  // a named copy: the range must outlive the loop
+  for (auto item : items) {
     std::string_view s;
     if (!item.get(s)) out.emplace_back(s);
   }
@@ -77,7 +78,8 @@ std::optional<std::set<std::string>> allowed_values(element node) {
   auto value = member(node, "enum");
   if (!value || value->type() != element_type::ARRAY) return std::nullopt;
   std::set<std::string> out;
-  for (auto item : value->get_array().value()) out.insert(text(item));
+  simdjson::dom::array items = value->get_array().value();
+  for (auto item : items) out.insert(text(item));
   return out;
 }
 
@@ -300,7 +302,8 @@ struct comparer {
     if (!writer_properties || writer_properties->type() != element_type::OBJECT) return;
     const bool reader_has_properties = reader_properties && reader_properties->type() == element_type::OBJECT;
     auto reader_additional = member(reader, "additionalProperties");
-    for (auto [key, writer_schema] : writer_properties->get_object().value()) {
+    simdjson::dom::object writer_object = writer_properties->get_object().value();
+    for (auto [key, writer_schema] : writer_object) {
       const std::string token = detail::pointer_token(key);
       element reader_schema;
       if (reader_has_properties && !(*reader_properties)[key].get(reader_schema)) {

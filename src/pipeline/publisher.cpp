@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "aw/events/catalog.hpp"
 #include "aw/events/context.hpp"
 #include "aw/events/ids.hpp"
 #include "core/json_check.hpp"
@@ -38,13 +39,31 @@ result<void> publisher_config::validate() const {
 
 namespace {
 
-// One accepted event on its way: the record is kept for retries.
+// One accepted event on its way. The envelope is kept, not the record: each attempt builds its record and
+// moves it into the transport, so the common single attempt copies nothing.
 struct pending_event {
-  record rec;
-  std::string event_id;
-  std::string correlation_id;
+  envelope event;
+  std::string topic;
+  std::string key;
+  std::vector<header> extra_headers;
   int attempts = 0;
   publish_callback done;
+
+  [[nodiscard]] record build_record() const {
+    record rec;
+    rec.topic = topic;
+    rec.key = key;
+    encode_to(event, rec.value);
+    rec.headers.reserve(6 + extra_headers.size());
+    rec.headers.push_back({"aw-event-id", event.meta.id});
+    rec.headers.push_back({"aw-event-type", event.meta.type});
+    rec.headers.push_back({"aw-event-version", event.meta.version});
+    rec.headers.push_back({"aw-correlation-id", event.meta.correlation_id});
+    rec.headers.push_back({"traceparent", to_traceparent(event.meta.trace)});
+    rec.headers.push_back({"content-type", "application/json"});
+    rec.headers.insert(rec.headers.end(), extra_headers.begin(), extra_headers.end());
+    return rec;
+  }
 };
 
 }  // namespace
@@ -56,6 +75,7 @@ struct publisher::impl {
   std::condition_variable outstanding_done_;
   std::size_t outstanding_ = 0;
   std::atomic<bool> closing_{false};
+  std::atomic<bool> warned_generated_correlation_{false};
   publisher_config config_;
   std::shared_ptr<transport> transport_;
   detail::timer_queue retries_;
@@ -70,7 +90,7 @@ struct publisher::impl {
     try {
       if (event->done) event->done(std::move(outcome));
     } catch (const std::exception& e) {
-      log::error("publish callback threw", {{"event_id", event->event_id}, {"error", e.what()}});
+      log::error("publish callback threw", {{"event_id", event->event.meta.id}, {"error", e.what()}});
     }
     event.reset();
     std::lock_guard lock(outstanding_mutex_);
@@ -82,18 +102,18 @@ struct publisher::impl {
     if (event->attempts > 1 || log::enabled(log::level::debug)) {
       const auto attempt = std::to_string(event->attempts);
       log::write(event->attempts > 1 ? log::level::info : log::level::debug, "publish attempt",
-                 {{"event_id", event->event_id}, {"correlation_id", event->correlation_id},
-                  {"topic", event->rec.topic}, {"attempt", attempt}});
+                 {{"event_id", event->event.meta.id}, {"correlation_id", event->event.meta.correlation_id},
+                  {"topic", event->topic}, {"attempt", attempt}});
     }
     auto* raw = event.release();  // owned by the delivery handler until it runs (exactly once)
-    producer_->produce(raw->rec, [this, raw](result<delivery_report> report) {
+    producer_->produce(raw->build_record(), [this, raw](result<delivery_report> report) {
       on_delivery(std::unique_ptr<pending_event>(raw), std::move(report));
     });
   }
 
   void on_delivery(std::unique_ptr<pending_event> event, result<delivery_report> report) {
     if (report) {
-      publish_receipt receipt{event->event_id, event->correlation_id, std::move(report->topic), report->partition,
+      publish_receipt receipt{event->event.meta.id, event->event.meta.correlation_id, std::move(report->topic), report->partition,
                               report->offset, event->attempts};
       finish(std::move(event), std::move(receipt));
       return;
@@ -103,13 +123,13 @@ struct publisher::impl {
     if (failure.retriable() && event->attempts < config_.retry.max_attempts && !closing_.load()) {
       const auto delay = config_.retry.backoff(event->attempts);
       log::warn("publish failed, will retry",
-                {{"event_id", event->event_id}, {"correlation_id", event->correlation_id}, {"topic", event->rec.topic},
+                {{"event_id", event->event.meta.id}, {"correlation_id", event->event.meta.correlation_id}, {"topic", event->topic},
                  {"attempt", attempt}, {"retry_in_ms", std::to_string(delay.count())}, {"error", failure.describe()}});
       auto* raw = event.release();
       retries_.schedule(detail::timer_queue::clock::now() + delay, [this, raw](bool cancelled) {
         std::unique_ptr<pending_event> owned(raw);
         if (cancelled || closing_.load()) {
-          auto closed = make_error(errc::closed, "publisher closed while event " + owned->event_id +
+          auto closed = make_error(errc::closed, "publisher closed while event " + owned->event.meta.id +
                                                      " was waiting to be retried");
           finish(std::move(owned), std::move(closed));
         } else {
@@ -118,8 +138,8 @@ struct publisher::impl {
       });
       return;
     }
-    log::error("publish failed", {{"event_id", event->event_id}, {"correlation_id", event->correlation_id},
-                                  {"topic", event->rec.topic}, {"attempts", attempt}, {"error", failure.describe()}});
+    log::error("publish failed", {{"event_id", event->event.meta.id}, {"correlation_id", event->event.meta.correlation_id},
+                                  {"topic", event->topic}, {"attempts", attempt}, {"error", failure.describe()}});
     finish(std::move(event), make_error(failure));
   }
 
@@ -143,6 +163,10 @@ struct publisher::impl {
       done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
       return;
     }
+    if (auto refused = check_catalog(type, options.version, data); !refused) {
+      done(make_error(std::move(refused.error())));
+      return;
+    }
     envelope event;
     event.meta.id = new_uuid_v4();
     event.meta.type = std::string(type);
@@ -151,7 +175,17 @@ struct publisher::impl {
     event.meta.source = config_.service;
     fill_context(event.meta, options);
     event.data = std::string(data);
-    send_envelope(event, std::move(options), std::move(done));
+    send_envelope(std::move(event), std::move(options), std::move(done));
+  }
+
+  // With a catalog: the type must be registered and the data must match its schema.
+  result<void> check_catalog(std::string_view type, std::string_view version, std::string_view data) const {
+    if (!config_.catalog) return {};
+    auto checked = config_.catalog->validate_data(type, version, data);
+    if (!checked) {
+      log::warn("event refused by the catalog", {{"type", type}, {"version", version}, {"error", checked.error().describe()}});
+    }
+    return checked;
   }
 
   void fill_context(event_meta& meta, publish_options& options) {
@@ -160,31 +194,30 @@ struct publisher::impl {
     else if (context && !context->correlation_id.empty()) meta.correlation_id = context->correlation_id;
     else {
       meta.correlation_id = new_uuid_v4();
-      log::info("no correlation id in the caller's context: generated one",
-                {{"event_id", meta.id}, {"correlation_id", meta.correlation_id}, {"type", meta.type}});
+      // Once per publisher at warn level (a missing request id is a wiring problem worth seeing), every event at
+      // debug level (so the generated id can be traced without flooding the log at full publish rate).
+      if (!warned_generated_correlation_.exchange(true)) {
+        log::warn("publishing without a correlation id in the caller's context: generating one per event "
+                  "(each is logged at debug level)",
+                  {{"service", config_.service}, {"type", meta.type}});
+      }
+      if (log::enabled(log::level::debug)) {
+        log::debug("generated correlation id", {{"event_id", meta.id}, {"correlation_id", meta.correlation_id},
+                                                {"type", meta.type}});
+      }
     }
     if (options.parent) meta.trace = child_span(*options.parent);
     else if (context && context->trace) meta.trace = child_span(*context->trace);
     else meta.trace = new_trace();
   }
 
-  void send_envelope(const envelope& event, publish_options options, publish_callback done) {
+  void send_envelope(envelope event, publish_options options, publish_callback done) {
     auto pending = std::make_unique<pending_event>();
-    pending->event_id = event.meta.id;
-    pending->correlation_id = event.meta.correlation_id;
+    pending->topic = options.topic.empty() ? topic_for(event.meta.type, config_.topics) : std::move(options.topic);
+    pending->key = std::move(options.key);
+    pending->extra_headers = std::move(options.headers);
+    pending->event = std::move(event);
     pending->done = std::move(done);
-    record& rec = pending->rec;
-    rec.topic = options.topic.empty() ? topic_for(event.meta.type, config_.topics) : std::move(options.topic);
-    rec.key = std::move(options.key);
-    encode_to(event, rec.value);
-    rec.headers.reserve(6 + options.headers.size());
-    rec.headers.push_back({"aw-event-id", event.meta.id});
-    rec.headers.push_back({"aw-event-type", event.meta.type});
-    rec.headers.push_back({"aw-event-version", event.meta.version});
-    rec.headers.push_back({"aw-correlation-id", event.meta.correlation_id});
-    rec.headers.push_back({"traceparent", to_traceparent(event.meta.trace)});
-    rec.headers.push_back({"content-type", "application/json"});
-    for (auto& h : options.headers) rec.headers.push_back(std::move(h));
     begin();
     send(std::move(pending));
   }
@@ -205,6 +238,10 @@ result<std::unique_ptr<publisher>> publisher::create(std::shared_ptr<transport> 
   if (auto ok = config.validate(); !ok) return make_error(ok.error());
   auto producer = transport->create_producer(config.producer);
   if (!producer) return make_error(producer.error());
+  if (!config.catalog) {
+    log::warn("publisher has no event catalog: data schemas are not checked, only the envelope rules",
+              {{"service", config.service}});
+  }
   auto state = std::make_unique<impl>();
   state->transport_ = std::move(transport);
   state->producer_ = std::move(*producer);
@@ -249,6 +286,10 @@ void publisher::publish_envelope(const envelope& event, publish_options options,
   }
   if (options.key.empty()) {
     done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
+    return;
+  }
+  if (auto refused = impl_->check_catalog(event.meta.type, event.meta.version, event.data); !refused) {
+    done(make_error(std::move(refused.error())));
     return;
   }
   impl_->send_envelope(event, std::move(options), std::move(done));

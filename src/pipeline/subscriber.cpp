@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "aw/events/catalog.hpp"
 #include "aw/events/context.hpp"
 #include "core/log.hpp"
 
@@ -36,8 +37,8 @@ result<void> log_failure(const failed_event& failed) {
 struct subscriber::impl {
   std::shared_ptr<transport> transport_;
   subscriber_config config_;
-  std::map<std::pair<std::string, int>, event_handler, std::less<>> handlers_;
-  std::set<std::string, std::less<>> handled_types_;
+  // type → major version → handler; looked up by string_view without allocating.
+  std::map<std::string, std::map<int, event_handler>, std::less<>> handlers_;
   failure_sink sink_ = log_failure;
   std::atomic<bool> stop_{false};
   envelope_decoder decoder_;
@@ -76,14 +77,19 @@ struct subscriber::impl {
 
   // Runs the handler once. Returns nullopt when the record is finished, else the error to retry on.
   std::optional<error> attempt(const record& rec, const envelope& event, int attempt_number) {
-    auto found = handlers_.find(std::pair<std::string, int>(event.meta.type, event.major_version()));
-    if (found == handlers_.end()) {
-      if (handled_types_.contains(event.meta.type)) {
-        return make_error(errc::unsupported_version, "no handler for " + event.meta.type + " version " +
-                                                         event.meta.version)
-            .value();
+    auto type = handlers_.find(std::string_view(event.meta.type));
+    if (type == handlers_.end()) return std::nullopt;  // not ours: skipped and committed
+    auto found = type->second.find(event.major_version());
+    if (found == type->second.end()) {
+      return make_error(errc::unsupported_version,
+                        "no handler for " + event.meta.type + " version " + event.meta.version)
+          .value();
+    }
+    if (config_.catalog) {
+      // Checked on every attempt: cheap next to the handler, and the data is never handed over unchecked.
+      if (auto checked = config_.catalog->validate_data(event.meta.type, event.meta.version, event.data); !checked) {
+        return std::move(checked.error());
       }
-      return std::nullopt;  // not ours: skipped and committed
     }
     context_scope scope(event_context{event.meta.correlation_id, event.meta.trace});
     try {
@@ -202,11 +208,11 @@ result<void> subscriber::on(std::string_view type, int major, event_handler hand
   }
   if (major < 1) return make_error(errc::invalid_argument, "subscriber::on: major version must be >= 1");
   if (!handler) return make_error(errc::invalid_argument, "subscriber::on: handler is empty");
-  if (!impl_->handlers_.emplace(std::pair<std::string, int>(type, major), std::move(handler)).second) {
+  auto& by_major = impl_->handlers_[std::string(type)];
+  if (!by_major.emplace(major, std::move(handler)).second) {
     return make_error(errc::invalid_argument, "subscriber::on: " + std::string(type) + " v" + std::to_string(major) +
                                                   " already has a handler");
   }
-  impl_->handled_types_.emplace(type);
   return {};
 }
 
@@ -217,7 +223,7 @@ void subscriber::stop() noexcept { impl_->stop_.store(true); }
 result<std::uint64_t> subscriber::run(run_limits limits) {
   auto& state = *impl_;
   std::set<std::string> topics(state.config_.extra_topics.begin(), state.config_.extra_topics.end());
-  for (const auto& type : state.handled_types_) topics.insert(topic_for(type, state.config_.topics));
+  for (const auto& [type, by_major] : state.handlers_) topics.insert(topic_for(type, state.config_.topics));
   if (topics.empty()) return make_error(errc::invalid_argument, "subscriber::run: no handlers and no topics");
 
   auto options = state.config_.consumer;

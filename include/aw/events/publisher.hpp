@@ -21,6 +21,8 @@
 
 namespace aw::events {
 
+class event_catalog;  // aw/events/catalog.hpp
+
 // Where an event type goes: "content" (per_service, the standard's example) or "content.book" (per_resource).
 enum class topic_strategy { per_service, per_resource };
 
@@ -34,6 +36,9 @@ struct publisher_config {
   topic_strategy topics = topic_strategy::per_service;
   retry_policy retry;   // outer retries after the transport gave up on a delivery
   producer_options producer;
+  // When set, a type missing from the catalog or data failing its schema is refused (errc::unknown_event_type,
+  // errc::unsupported_version, errc::schema_violation) and nothing is sent. When null, a warning at creation says so.
+  std::shared_ptr<const event_catalog> catalog;
   [[nodiscard]] result<void> validate() const;
 };
 

@@ -23,10 +23,11 @@
 namespace aw::events {
 
 // What a handler sees: the decoded, validated envelope and where it came from.
+// Everything refers to the subscriber's copies and is valid during the handler call only.
 struct received_event {
-  envelope event;
-  const record* source = nullptr;  // valid during the handler call only
-  int attempt = 1;                 // 1 on first delivery to this process
+  const envelope& event;
+  const record* source = nullptr;
+  int attempt = 1;  // 1 on first delivery to this process
 };
 
 // A handler returns success, or an error: retriable() errors are retried in place with backoff,
@@ -51,6 +52,9 @@ struct subscriber_config {
   std::vector<std::string> extra_topics;  // subscribed in addition to those derived from handled types
   retry_policy retry;
   consumer_options consumer;              // group_id is taken from `group`
+  // When set, the data of each event of a handled type is checked against the catalog before the handler
+  // runs; a violation (or a type/version the catalog lacks) is a permanent failure for the failure sink.
+  std::shared_ptr<const event_catalog> catalog;
   [[nodiscard]] result<void> validate() const;
 };
 
