@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,9 @@ struct transport_fixture {
 };
 
 inline std::string fixture_name(const ::testing::TestParamInfo<transport_fixture>& info) { return info.param.name; }
+
+// How gtest prints the parameter in test listings and failures: its name, not its bytes.
+inline void PrintTo(const transport_fixture& fixture, std::ostream* out) { *out << fixture.name; }
 
 class transport_conformance : public ::testing::TestWithParam<transport_fixture> {};
 
