@@ -33,38 +33,28 @@ std::size_t timer_queue::pending() const {
 
 void timer_queue::loop() {
   std::unique_lock lock(mutex_);
-  while (true) {
-    if (stopping_) break;
+  // Runs the earliest task outside the lock; a task that throws is logged and the queue goes on.
+  auto run_first = [&](bool cancelled) {
+    auto run = std::move(const_cast<entry&>(entries_.top()).run);
+    entries_.pop();
+    lock.unlock();
+    try {
+      run(cancelled);
+    } catch (const std::exception& e) {
+      log::error("timer task threw", {{"error", e.what()}});
+    }
+    lock.lock();
+  };
+  while (!stopping_) {
     if (entries_.empty()) {
       wake_.wait(lock);
-      continue;
-    }
-    const auto deadline = entries_.top().deadline;
-    if (clock::now() < deadline) {
+    } else if (const auto deadline = entries_.top().deadline; clock::now() < deadline) {
       wake_.wait_until(lock, deadline);
-      continue;
+    } else {
+      run_first(false);
     }
-    auto run = std::move(const_cast<entry&>(entries_.top()).run);
-    entries_.pop();
-    lock.unlock();
-    try {
-      run(false);
-    } catch (const std::exception& e) {
-      log::error("timer task threw", {{"error", e.what()}});
-    }
-    lock.lock();
   }
-  while (!entries_.empty()) {
-    auto run = std::move(const_cast<entry&>(entries_.top()).run);
-    entries_.pop();
-    lock.unlock();
-    try {
-      run(true);
-    } catch (const std::exception& e) {
-      log::error("timer task threw", {{"error", e.what()}});
-    }
-    lock.lock();
-  }
+  while (!entries_.empty()) run_first(true);
 }
 
 }  // namespace aw::events::detail
