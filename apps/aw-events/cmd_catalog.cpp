@@ -1,5 +1,5 @@
-// aw-events catalog check | export: lint the event catalog (including compatibility between versions) and
-// export it as an AsyncAPI 3.0 document. Also the catalog loading shared by the other commands.
+// aw-events catalog check | export | docs: lint the event catalog (including compatibility between
+// versions), export it as an AsyncAPI 3.0 document, and write it as a static HTML site. Also the catalog loading shared by the other commands.
 #include "aw/events/catalog.hpp"
 
 #include "cli.hpp"
@@ -81,6 +81,24 @@ int run_export(const global_options& globals, const std::string& format) {
   return exit_ok;
 }
 
+int run_docs(const global_options& globals, const std::string& out_dir) {
+  if (!require_catalog(globals)) return exit_usage;
+  auto catalog = load_catalog(globals);
+  if (!catalog) {
+    print_error(catalog.error().message);
+    for (const auto& d : catalog.error().details) print_error("  " + d.message + (d.instance_location.empty() ? "" : " at " + d.instance_location));
+    return exit_failure;
+  }
+  if (auto written = events::write_docs_site(**catalog, out_dir); !written) {
+    print_error(written.error().message);
+    return exit_failure;
+  }
+  std::string summary = "{\"written\":";
+  append_json_string(summary, out_dir);
+  print_line(summary + ",\"types\":" + std::to_string((*catalog)->entries().size()) + "}");
+  return exit_ok;
+}
+
 }  // namespace
 
 void add_catalog(CLI::App& root, global_options& globals, std::vector<command>& commands) {
@@ -98,6 +116,11 @@ void add_catalog(CLI::App& root, global_options& globals, std::vector<command>& 
   auto* exporter = catalog->add_subcommand("export", "print the catalog as an AsyncAPI 3.0 document");
   exporter->add_option("--format", *format, "asyncapi")->required();
   commands.push_back({"catalog export", exporter, [&globals, format] { return run_export(globals, *format); }});
+
+  auto out_dir = std::make_shared<std::string>();
+  auto* docs = catalog->add_subcommand("docs", "write the catalog as a static HTML site that works offline");
+  docs->add_option("--out", *out_dir, "output directory (created when missing)")->required();
+  commands.push_back({"catalog docs", docs, [&globals, out_dir] { return run_docs(globals, *out_dir); }});
 }
 
 }  // namespace aw::cli

@@ -1,6 +1,8 @@
 #include "aw/events/publisher.hpp"
 
+#include <array>
 #include <atomic>
+#include <cstring>
 #include <condition_variable>
 #include <mutex>
 
@@ -39,27 +41,69 @@ result<void> publisher_config::validate() const {
 
 namespace {
 
-// One accepted event on its way. The envelope is kept, not the record: each attempt builds its record and
-// moves it into the transport, so the common single attempt copies nothing.
+// One accepted event on its way. It crosses to the transport's delivery thread, where it is freed: glibc
+// frees from another thread are slow (arena lock), so it holds few heap blocks. The encoded value is kept
+// and resent unchanged by every attempt (same event id); the header fields sit back to back in one string.
 struct pending_event {
-  envelope event;
   std::string topic;
   std::string key;
   std::vector<header> extra_headers;
+  std::string value;   // the encoded envelope
+  std::string fields;  // id, correlation id, type, version, traceparent, concatenated
+  std::array<std::uint32_t, 5> ends{};  // end of each field in `fields`
   int attempts = 0;
   publish_callback done;
+
+  enum field : std::size_t { id_field, correlation_field, type_field, version_field, traceparent_field };
+
+  [[nodiscard]] std::string_view get(field f) const noexcept {
+    const std::uint32_t begin = f == id_field ? 0 : ends[f - 1];
+    return std::string_view(fields).substr(begin, ends[f] - begin);
+  }
+  [[nodiscard]] std::string_view id() const noexcept { return get(id_field); }
+  [[nodiscard]] std::string_view correlation_id() const noexcept { return get(correlation_field); }
+
+  void set_event(const envelope& event) {
+    value.clear();
+    encode_to(event, value);
+    char traceparent[55];  // 00-<32 hex>-<16 hex>-01
+    std::string_view parent;
+    std::string fallback;
+    const auto& t = event.meta.trace;
+    if (t.trace_id.size() == 32 && t.span_id.size() == 16) {
+      std::memcpy(traceparent, "00-", 3);
+      std::memcpy(traceparent + 3, t.trace_id.data(), 32);
+      traceparent[35] = '-';
+      std::memcpy(traceparent + 36, t.span_id.data(), 16);
+      std::memcpy(traceparent + 52, "-01", 3);
+      parent = std::string_view(traceparent, sizeof traceparent);
+    } else {
+      fallback = to_traceparent(t);
+      parent = fallback;
+    }
+    const std::string_view parts[5] = {event.meta.id, event.meta.correlation_id, event.meta.type, event.meta.version,
+                                       parent};
+    std::size_t total = 0;
+    for (auto part : parts) total += part.size();
+    fields.clear();
+    fields.reserve(total);
+    for (std::size_t i = 0; i < std::size(parts); ++i) {
+      fields += parts[i];
+      ends[i] = static_cast<std::uint32_t>(fields.size());
+    }
+  }
 
   [[nodiscard]] record build_record() const {
     record rec;
     rec.topic = topic;
     rec.key = key;
-    encode_to(event, rec.value);
+    rec.value = value;
     rec.headers.reserve(6 + extra_headers.size());
-    rec.headers.push_back({"aw-event-id", event.meta.id});
-    rec.headers.push_back({"aw-event-type", event.meta.type});
-    rec.headers.push_back({"aw-event-version", event.meta.version});
-    rec.headers.push_back({"aw-correlation-id", event.meta.correlation_id});
-    rec.headers.push_back({"traceparent", to_traceparent(event.meta.trace)});
+    rec.headers.push_back({"aw-event-id", std::string(get(id_field))});
+    rec.headers.push_back({"aw-event-type", std::string(get(type_field))});
+    rec.headers.push_back({"aw-event-version", std::string(get(version_field))});
+    rec.headers.push_back({"aw-correlation-id", std::string(get(correlation_field))});
+    rec.headers.push_back({"traceparent", std::string(get(traceparent_field))});
     rec.headers.push_back({"content-type", "application/json"});
     rec.headers.insert(rec.headers.end(), extra_headers.begin(), extra_headers.end());
     return rec;
@@ -90,7 +134,7 @@ struct publisher::impl {
     try {
       if (event->done) event->done(std::move(outcome));
     } catch (const std::exception& e) {
-      log::error("publish callback threw", {{"event_id", event->event.meta.id}, {"error", e.what()}});
+      log::error("publish callback threw", {{"event_id", event->id()}, {"error", e.what()}});
     }
     event.reset();
     std::lock_guard lock(outstanding_mutex_);
@@ -102,7 +146,7 @@ struct publisher::impl {
     if (event->attempts > 1 || log::enabled(log::level::debug)) {
       const auto attempt = std::to_string(event->attempts);
       log::write(event->attempts > 1 ? log::level::info : log::level::debug, "publish attempt",
-                 {{"event_id", event->event.meta.id}, {"correlation_id", event->event.meta.correlation_id},
+                 {{"event_id", event->id()}, {"correlation_id", event->correlation_id()},
                   {"topic", event->topic}, {"attempt", attempt}});
     }
     auto* raw = event.release();  // owned by the delivery handler until it runs (exactly once)
@@ -113,8 +157,8 @@ struct publisher::impl {
 
   void on_delivery(std::unique_ptr<pending_event> event, result<delivery_report> report) {
     if (report) {
-      publish_receipt receipt{event->event.meta.id, event->event.meta.correlation_id, std::move(report->topic), report->partition,
-                              report->offset, event->attempts};
+      publish_receipt receipt{std::string(event->id()), std::string(event->correlation_id()), std::move(report->topic),
+                              report->partition, report->offset, event->attempts};
       finish(std::move(event), std::move(receipt));
       return;
     }
@@ -123,13 +167,13 @@ struct publisher::impl {
     if (failure.retriable() && event->attempts < config_.retry.max_attempts && !closing_.load()) {
       const auto delay = config_.retry.backoff(event->attempts);
       log::warn("publish failed, will retry",
-                {{"event_id", event->event.meta.id}, {"correlation_id", event->event.meta.correlation_id}, {"topic", event->topic},
+                {{"event_id", event->id()}, {"correlation_id", event->correlation_id()}, {"topic", event->topic},
                  {"attempt", attempt}, {"retry_in_ms", std::to_string(delay.count())}, {"error", failure.describe()}});
       auto* raw = event.release();
       retries_.schedule(detail::timer_queue::clock::now() + delay, [this, raw](bool cancelled) {
         std::unique_ptr<pending_event> owned(raw);
         if (cancelled || closing_.load()) {
-          auto closed = make_error(errc::closed, "publisher closed while event " + owned->event.meta.id +
+          auto closed = make_error(errc::closed, "publisher closed while event " + std::string(owned->id()) +
                                                      " was waiting to be retried");
           finish(std::move(owned), std::move(closed));
         } else {
@@ -138,7 +182,7 @@ struct publisher::impl {
       });
       return;
     }
-    log::error("publish failed", {{"event_id", event->event.meta.id}, {"correlation_id", event->event.meta.correlation_id},
+    log::error("publish failed", {{"event_id", event->id()}, {"correlation_id", event->correlation_id()},
                                   {"topic", event->topic}, {"attempts", attempt}, {"error", failure.describe()}});
     finish(std::move(event), make_error(failure));
   }
@@ -175,7 +219,7 @@ struct publisher::impl {
     event.meta.source = config_.service;
     fill_context(event.meta, options);
     event.data = std::string(data);
-    send_envelope(std::move(event), std::move(options), std::move(done));
+    send_envelope(event, std::move(options), std::move(done));
   }
 
   // With a catalog: the type must be registered and the data must match its schema.
@@ -211,12 +255,12 @@ struct publisher::impl {
     else meta.trace = new_trace();
   }
 
-  void send_envelope(envelope event, publish_options options, publish_callback done) {
+  void send_envelope(const envelope& event, publish_options options, publish_callback done) {
     auto pending = std::make_unique<pending_event>();
     pending->topic = options.topic.empty() ? topic_for(event.meta.type, config_.topics) : std::move(options.topic);
     pending->key = std::move(options.key);
     pending->extra_headers = std::move(options.headers);
-    pending->event = std::move(event);
+    pending->set_event(event);
     pending->done = std::move(done);
     begin();
     send(std::move(pending));

@@ -266,6 +266,31 @@ class CatalogCli(unittest.TestCase):
         self.assertTrue(any("/operations/content.send.content" in e["instanceLocation"]
                             for e in json.loads(lines[0])["errors"]))
 
+    # catalog docs
+
+    def test_catalog_docs_writes_an_offline_site(self):
+        out = os.path.join(self.dir, "site")
+        code, lines, _ = awtest.run(["--catalog", CATALOG, "catalog", "docs", "--out", out])
+        self.assertEqual(code, 0)
+        self.assertEqual(json.loads(lines[-1]), {"written": out, "types": 9})
+        with open(os.path.join(out, "index.html")) as f:
+            index = f.read()
+        self.assertTrue(index.startswith("<!DOCTYPE html>"))
+        for page in ["content.book.published.v1.html", "content.book.published.v2.html", "user.account.created.v1.html"]:
+            self.assertIn('href="%s"' % page, index)
+            self.assertTrue(os.path.exists(os.path.join(out, page)), page)
+        self.assertIn('<input id="search"', index)
+        self.assertNotIn('src="http', index)
+        self.assertNotIn('href="http', index)
+        # Usage errors: no catalog (2); an output path that cannot be a directory (1, naming it).
+        self.assertEqual(awtest.run(["catalog", "docs", "--out", out], check=False)[0], 2)
+        self.assertEqual(awtest.run(["--catalog", CATALOG, "catalog", "docs"], check=False)[0], 2)
+        blocker = self.write("blocker", "a file, not a directory")
+        code, _, err = awtest.run(["--catalog", CATALOG, "catalog", "docs", "--out", os.path.join(blocker, "site")],
+                                  check=False)
+        self.assertEqual(code, 1)
+        self.assertIn(os.path.join(blocker, "site"), err)
+
 
 def asyncapi_schema(cache):
     """schemas/3.0.0.json of npm @asyncapi/specs (major 6), fetched once into the build tree; None when npm cannot."""

@@ -127,4 +127,11 @@ class event_catalog {
 // its payload schema (the envelope with the data schema) and its sample as example.
 [[nodiscard]] std::string export_asyncapi(const event_catalog& catalog);
 
+// Writes a static HTML site documenting the catalog into `out_dir` (created when missing): index.html
+// (types grouped by producing service, with an offline search box), one page per type and major
+// (`<type>.v<MAJOR>.html`: description, producer, consumers, topic, versions, deprecation, the data schema
+// as a table, the sample) and style.css. No network, no external assets; same catalog, same bytes.
+// Fails with invalid_argument naming the path when the directory or a file cannot be written.
+[[nodiscard]] result<void> write_docs_site(const event_catalog& catalog, const std::string& out_dir);
+
 }  // namespace aw::events

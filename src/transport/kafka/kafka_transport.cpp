@@ -168,10 +168,11 @@ class mock_topic_creator {
 
 // ---------------------------------------------------------------------------------------------- producer
 
-// One per produced record: owns the value (librdkafka references it without copying until the report)
-// and the caller's handler. Released to librdkafka as the message opaque; the report takes it back.
+// One per produced record: owns the caller's handler. Released to librdkafka as the message opaque; the
+// report takes it back. The value is copied by librdkafka (RD_KAFKA_MSG_F_COPY, into the message's own
+// allocation) so the record's buffers are freed on the producing thread: a block freed by another thread
+// costs glibc an arena lock, and that contention dominated the profile when the value lived here.
 struct delivery_context {
-  std::string value;
   delivery_handler handler;
 };
 
@@ -242,7 +243,7 @@ class kafka_producer final : public producer {
     }
     topics_.ensure(rec.topic);
 
-    auto context = std::make_unique<delivery_context>(delivery_context{std::move(rec.value), std::move(on_delivery)});
+    auto context = std::make_unique<delivery_context>(delivery_context{std::move(on_delivery)});
     headers_ptr headers;
     if (!rec.headers.empty()) {
       headers.reset(rd_kafka_headers_new(rec.headers.size()));
@@ -260,8 +261,8 @@ class kafka_producer final : public producer {
     for (;;) {
       err = rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(rec.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
                               RD_KAFKA_V_KEY(key, rec.key.size()),
-                              RD_KAFKA_V_VALUE(context->value.data(), context->value.size()),
-                              RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_HEADERS(headers.get()),
+                              RD_KAFKA_V_VALUE(rec.value.data(), rec.value.size()),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
                               RD_KAFKA_V_TIMESTAMP(rec.timestamp_ms), RD_KAFKA_V_OPAQUE(context.get()), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         (void)headers.release();  // librdkafka owns the headers once the message is queued
@@ -402,6 +403,7 @@ class kafka_consumer final : public consumer {
 
   ~kafka_consumer() override {
     close();
+    store_list_.reset();  // before the client it may hold partition references of
     handle_.reset();
   }
 
@@ -440,10 +442,18 @@ class kafka_consumer final : public consumer {
       return make_error(errc::invalid_argument, "store_offset " + describe_partition(rec.topic, rec.partition) +
                                                     ": record has no offset");
     }
-    partition_list_ptr list(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(list.get(), rec.topic.c_str(), rec.partition)->offset = rec.offset + 1;
-    auto err = rd_kafka_offsets_store(handle_.get(), list.get());
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[0].err) err = list->elems[0].err;
+    // One list reused while records come from the same partition (they arrive in runs per partition): a
+    // fresh list per record cost three allocations. librdkafka may cache the partition handle inside the
+    // element, so a list is never reused for another partition, nor across a rebalance (see on_rebalance).
+    if (!store_list_ || store_list_->elems[0].partition != rec.partition || rec.topic != store_list_->elems[0].topic) {
+      store_list_.reset(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(store_list_.get(), rec.topic.c_str(), rec.partition);
+    }
+    auto& elem = store_list_->elems[0];
+    elem.offset = rec.offset + 1;
+    elem.err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    auto err = rd_kafka_offsets_store(handle_.get(), store_list_.get());
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && elem.err) err = elem.err;
     if (err == RD_KAFKA_RESP_ERR__STATE || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
       return make_error(errc::not_found, "store_offset " + describe_partition(rec.topic, rec.partition) +
                                              ": partition is not assigned to this member any more");
@@ -592,6 +602,7 @@ class kafka_consumer final : public consumer {
 
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
     rd_kafka_t* rk = handle_.get();
+    store_list_.reset();  // may reference a partition handle that is going away
     const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     const auto list = from_list(partitions);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -632,6 +643,7 @@ class kafka_consumer final : public consumer {
   consumer_options options_;
   mock_topic_creator topics_;
   handle_ptr handle_;
+  partition_list_ptr store_list_;  // reused by store_offset
   std::mutex close_mutex_;
   std::atomic<bool> closed_{false};
 };
