@@ -85,10 +85,13 @@ std::string pretty_json(std::string_view text) {
 
 // ---- the schema as a table ----
 
+// Whether a row's property must be present; array items and pattern/additional members are neither.
+enum class presence { optional, required, not_applicable };
+
 struct schema_row {
   std::string path;
   std::string type;
-  bool required = false;
+  presence required = presence::optional;
   std::vector<std::string> constraints;
   std::string description;
 };
@@ -98,7 +101,7 @@ class schema_table {
   explicit schema_table(simdjson::dom::element root) : root_(root) {}
 
   std::vector<schema_row> rows() {
-    walk(root_, "", false, 0);
+    walk(root_, "", presence::not_applicable, 0);
     return std::move(rows_);
   }
 
@@ -122,7 +125,7 @@ class schema_table {
     return !root_.at_pointer(ref.substr(1)).get(out);
   }
 
-  void walk(simdjson::dom::element schema, const std::string& path, bool required, int depth) {
+  void walk(simdjson::dom::element schema, const std::string& path, presence required, int depth) {
     if (depth > max_depth) {
       rows_.push_back({path, "…", required, {"nested deeper than " + std::to_string(max_depth) + " levels: not expanded"}, ""});
       return;
@@ -230,23 +233,23 @@ class schema_table {
         if (std::string_view s; !n.get(s)) required.emplace(s);
     }
     if (simdjson::dom::object properties; !object["properties"].get(properties)) {
-      for (auto field : properties) walk(field.value, join(path, field.key), required.contains(field.key), depth + 1);
+      for (auto field : properties) walk(field.value, join(path, field.key), required.contains(field.key) ? presence::required : presence::optional, depth + 1);
     }
     if (simdjson::dom::object patterns; !object["patternProperties"].get(patterns)) {
-      for (auto field : patterns) walk(field.value, join(path, "/" + std::string(field.key) + "/"), false, depth + 1);
+      for (auto field : patterns) walk(field.value, join(path, "/" + std::string(field.key) + "/"), presence::not_applicable, depth + 1);
     }
     if (simdjson::dom::element extra; !object["additionalProperties"].get(extra) && extra.is_object())
-      walk(extra, join(path, "*"), false, depth + 1);
+      walk(extra, join(path, "*"), presence::not_applicable, depth + 1);
     if (simdjson::dom::array prefix; !object["prefixItems"].get(prefix)) {
       std::size_t i = 0;
-      for (auto sub : prefix) walk(sub, path + "[" + std::to_string(i++) + "]", false, depth + 1);
+      for (auto sub : prefix) walk(sub, path + "[" + std::to_string(i++) + "]", presence::not_applicable, depth + 1);
     }
     if (simdjson::dom::element items; !object["items"].get(items)) {
       if (simdjson::dom::array positional; !items.get(positional)) {  // draft-07 tuple form
         std::size_t i = 0;
-        for (auto sub : positional) walk(sub, path + "[" + std::to_string(i++) + "]", false, depth + 1);
+        for (auto sub : positional) walk(sub, path + "[" + std::to_string(i++) + "]", presence::not_applicable, depth + 1);
       } else if (items.is_object()) {
-        walk(items, path + "[]", false, depth + 1);
+        walk(items, path + "[]", presence::not_applicable, depth + 1);
       }
     }
     // Combinators: allOf parts add to the same object; each oneOf/anyOf alternative gets its own label.
@@ -258,7 +261,7 @@ class schema_table {
       if (simdjson::dom::array alternatives; !object[key].get(alternatives)) {
         std::size_t i = 0;
         for (auto sub : alternatives)
-          walk(sub, path + "<" + std::string(key) + " " + std::to_string(++i) + ">", false, depth + 1);
+          walk(sub, path + "<" + std::string(key) + " " + std::to_string(++i) + ">", presence::not_applicable, depth + 1);
       }
     }
   }
@@ -277,7 +280,11 @@ std::string render_schema(std::string_view schema_json) {
            "<th>Description</th></tr></thead>\n<tbody>\n";
     for (const auto& row : rows) {
       out += "<tr><td class=\"path\"><code>" + html(row.path) + "</code></td><td>" + html(row.type) + "</td><td>";
-      out += row.required ? "<span class=\"req\">required</span>" : "<span class=\"muted\">optional</span>";
+      switch (row.required) {
+        case presence::required: out += "<span class=\"req\">required</span>"; break;
+        case presence::optional: out += "<span class=\"muted\">optional</span>"; break;
+        case presence::not_applicable: out += "<span class=\"muted\">—</span>"; break;
+      }
       out += "</td><td>";
       for (const auto& c : row.constraints) out += "<div><code>" + html(c) + "</code></div>";
       out += "</td><td>" + html(row.description) + "</td></tr>\n";

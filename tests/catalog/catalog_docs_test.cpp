@@ -52,6 +52,7 @@ class catalog_docs_test : public ::testing::Test {
            ("aw-docs-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
             std::to_string(::getpid()));
     fs::remove_all(dir_);
+    fs::create_directories(dir_);
   }
   void TearDown() override {
     std::error_code ec;
@@ -151,6 +152,9 @@ TEST_F(catalog_docs_test, schema_table_expands_nested_objects_arrays_and_refs) {
   EXPECT_THAT(row(payment, "amount.currency"), HasSubstr("class=\"req\">required"));
   EXPECT_THAT(row(payment, "period.start"), HasSubstr("format: date"));
   const auto edited = read(dir_ / "collaboration.document.edited.v1.html");
+  EXPECT_THAT(row(edited, "operations[]"), HasSubstr("$ref #/$defs/operation"));
+  EXPECT_THAT(row(edited, "operations[]"), HasSubstr("<span class=\"muted\">—</span>"));  // items are not "optional"
+  EXPECT_THAT(row(edited, "operations[].length"), HasSubstr("optional"));
   EXPECT_THAT(row(edited, "operations[].kind"), HasSubstr("class=\"req\">required"));
   EXPECT_THAT(row(edited, "operations[].text"), HasSubstr("maxLength: 10000"));
 }

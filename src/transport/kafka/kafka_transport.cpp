@@ -543,6 +543,7 @@ class kafka_consumer final : public consumer {
     if (m.payload != nullptr) rec.value.assign(static_cast<const char*>(m.payload), m.len);
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(&m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
+      rec.headers.reserve(rd_kafka_header_cnt(headers));  // one allocation instead of one per doubling
       const char* name = nullptr;
       const void* value = nullptr;
       size_t size = 0;
