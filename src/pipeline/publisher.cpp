@@ -2,8 +2,9 @@
 
 #include <array>
 #include <atomic>
-#include <cstring>
 #include <condition_variable>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 
 #include "aw/events/catalog.hpp"
@@ -43,14 +44,18 @@ namespace {
 
 // One accepted event on its way. It crosses to the transport's delivery thread, where it is freed: glibc
 // frees from another thread are slow (arena lock), so it holds few heap blocks. The encoded value is kept
-// and resent unchanged by every attempt (same event id); the header fields sit back to back in one string.
+// and resent unchanged by every attempt (same event id); the header fields are copied into the event itself.
 struct pending_event {
   std::string topic;
   std::string key;
   std::vector<header> extra_headers;
   std::string value;   // the encoded envelope
-  std::string fields;  // id, correlation id, type, version, traceparent, concatenated
-  std::array<std::uint32_t, 5> ends{};  // end of each field in `fields`
+  // id, correlation id, type, version, traceparent, back to back: inside the event when they fit (the usual
+  // case: ~150 bytes), else in `spilled`.
+  std::array<char, 240> inline_fields;
+  std::string spilled;
+  bool uses_spilled = false;
+  std::array<std::uint32_t, 5> ends{};  // end of each field
   int attempts = 0;
   publish_callback done;
 
@@ -58,7 +63,8 @@ struct pending_event {
 
   [[nodiscard]] std::string_view get(field f) const noexcept {
     const std::uint32_t begin = f == id_field ? 0 : ends[f - 1];
-    return std::string_view(fields).substr(begin, ends[f] - begin);
+    const char* base = uses_spilled ? spilled.data() : inline_fields.data();
+    return std::string_view(base + begin, ends[f] - begin);
   }
   [[nodiscard]] std::string_view id() const noexcept { return get(id_field); }
   [[nodiscard]] std::string_view correlation_id() const noexcept { return get(correlation_field); }
@@ -85,11 +91,14 @@ struct pending_event {
                                        parent};
     std::size_t total = 0;
     for (auto part : parts) total += part.size();
-    fields.clear();
-    fields.reserve(total);
+    uses_spilled = total > inline_fields.size();
+    if (uses_spilled) spilled.resize(total);
+    char* out = uses_spilled ? spilled.data() : inline_fields.data();
+    std::size_t at = 0;
     for (std::size_t i = 0; i < std::size(parts); ++i) {
-      fields += parts[i];
-      ends[i] = static_cast<std::uint32_t>(fields.size());
+      if (!parts[i].empty()) std::memcpy(out + at, parts[i].data(), parts[i].size());
+      at += parts[i].size();
+      ends[i] = static_cast<std::uint32_t>(at);
     }
   }
 
@@ -117,7 +126,9 @@ struct publisher::impl {
   // schedule nothing once closing_ is set), then the retry queue (cancelled retries finish with an error).
   std::mutex outstanding_mutex_;
   std::condition_variable outstanding_done_;
-  std::size_t outstanding_ = 0;
+  // Atomic so that begin/finish (publishing thread and delivery thread, once per event each) do not contend
+  // on the mutex; the mutex is taken only to wake flush() when the count reaches zero.
+  std::atomic<std::size_t> outstanding_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> warned_generated_correlation_{false};
   publisher_config config_;
@@ -126,8 +137,7 @@ struct publisher::impl {
   std::unique_ptr<producer> producer_;
 
   void begin() {
-    std::lock_guard lock(outstanding_mutex_);
-    ++outstanding_;
+    outstanding_.fetch_add(1);
   }
 
   void finish(std::unique_ptr<pending_event> event, result<publish_receipt> outcome) {
@@ -137,8 +147,11 @@ struct publisher::impl {
       log::error("publish callback threw", {{"event_id", event->id()}, {"error", e.what()}});
     }
     event.reset();
-    std::lock_guard lock(outstanding_mutex_);
-    if (--outstanding_ == 0) outstanding_done_.notify_all();
+    if (outstanding_.fetch_sub(1) == 1) {
+      // Taking the lock orders this wake-up after a flush() that checked the count but is not waiting yet.
+      std::lock_guard lock(outstanding_mutex_);
+      outstanding_done_.notify_all();
+    }
   }
 
   void send(std::unique_ptr<pending_event> event) {
@@ -351,7 +364,7 @@ result<void> publisher::flush(std::chrono::milliseconds timeout) {
       return {};
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return make_error(errc::timeout, std::to_string(impl_->outstanding_) + " events still in flight after flush timeout");
+      return make_error(errc::timeout, std::to_string(impl_->outstanding_.load()) + " events still in flight after flush timeout");
     }
   }
 }

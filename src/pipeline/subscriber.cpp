@@ -104,7 +104,8 @@ struct subscriber::impl {
   }
 
   // Drives one record as far as it goes now; leaves it in waiting_ when it must be tried again later.
-  void process(waiting item) {
+  // Takes the item by reference: it is moved only when it must wait (hold), not once per record.
+  void process(waiting&& item) {
     if (!item.final_error && item.event) {
       ++item.attempts;
       auto failure = attempt(item.rec, *item.event, item.attempts);
@@ -154,16 +155,17 @@ struct subscriber::impl {
     if (waiting_.erase(tp) > 0) (void)consumer_->resume({tp});
   }
 
-  void handle(record rec) {
+  void handle(record&& rec) {
     waiting item;
     auto decoded = decoder_.decode(rec.value);
-    if (decoded) item.event = std::move(*decoded);
+    if (decoded) item.event.emplace(std::move(*decoded));
     else item.final_error = std::move(decoded.error());
     item.rec = std::move(rec);
     process(std::move(item));
   }
 
   void run_due_retries() {
+    if (waiting_.empty()) return;  // the common case: no clock read per record
     const auto now = clock::now();
     std::vector<topic_partition> due;
     for (const auto& [tp, item] : waiting_) {
@@ -181,6 +183,7 @@ struct subscriber::impl {
 
   std::chrono::milliseconds next_poll_timeout() const {
     auto timeout = std::chrono::milliseconds(100);
+    if (waiting_.empty()) return timeout;
     const auto now = clock::now();
     for (const auto& [tp, item] : waiting_) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(item.due - now);

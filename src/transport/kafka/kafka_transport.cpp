@@ -403,7 +403,7 @@ class kafka_consumer final : public consumer {
 
   ~kafka_consumer() override {
     close();
-    store_list_.reset();  // before the client it may hold partition references of
+    store_list_.reset();  // it may hold partition references: release them before the client goes
     handle_.reset();
   }
 
@@ -424,16 +424,18 @@ class kafka_consumer final : public consumer {
 
   result<std::optional<record>> poll(std::chrono::milliseconds timeout) override {
     if (closed_) return make_error(errc::closed, "poll on a closed kafka consumer");
+    // The clock is read once per call on the record path; again only when an error message means polling on.
     const auto deadline = steady::now() + timeout;
+    auto remaining = std::max<std::int64_t>(0, timeout.count());
     for (;;) {
-      const auto remaining =
-          std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()).count());
       // One message at a time: the batch APIs of 2.0.2 can lose messages around pause/seek/rebalance.
       message_ptr message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(remaining)));
       if (!message) return std::optional<record>{};
       if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) return std::optional<record>{to_record(*message)};
       if (auto e = consumer_error(*message)) return make_error(std::move(*e));
-      if (steady::now() >= deadline) return std::optional<record>{};
+      const auto now = steady::now();
+      if (now >= deadline) return std::optional<record>{};
+      remaining = std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
     }
   }
 
