@@ -55,13 +55,34 @@ inline measurement finish(const stopwatch& started, std::string bench, std::stri
   return m;
 }
 
+// The ratio to the baseline, and whether the goal is met: a ratio goal, or an absolute rate when
+// goal_events_per_s > 0 (the embedded store's goals are rates; its baseline is shown for scale).
 inline std::string ratio_json(const std::string& bench, const measurement& ours, const measurement& baseline,
-                              double goal) {
+                              double goal, double goal_events_per_s = 0) {
   const double ratio = baseline.events_per_second() > 0 ? ours.events_per_second() / baseline.events_per_second() : 0;
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "{\"bench\":\"%s\",\"ratio\":%.3f,\"baseline\":\"%s\",\"goal\":%.2f,\"meets_goal\":%s}",
-                bench.c_str(), ratio, baseline.subject.c_str(), goal, ratio >= goal ? "true" : "false");
+  const bool met = goal_events_per_s > 0 ? ours.events_per_second() >= goal_events_per_s : ratio >= goal;
+  char buf[320];
+  if (goal_events_per_s > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "{\"bench\":\"%s\",\"ratio\":%.3f,\"baseline\":\"%s\",\"goal_events_per_s\":%.0f,\"meets_goal\":%s}",
+                  bench.c_str(), ratio, baseline.subject.c_str(), goal_events_per_s, met ? "true" : "false");
+  } else {
+    std::snprintf(buf, sizeof buf, "{\"bench\":\"%s\",\"ratio\":%.3f,\"baseline\":\"%s\",\"goal\":%.2f,\"meets_goal\":%s}",
+                  bench.c_str(), ratio, baseline.subject.c_str(), goal, met ? "true" : "false");
+  }
   return buf;
+}
+
+// Prints the baseline, ours and the ratio; returns the exit code (1 when the run reported an error).
+template <class Printer>
+int report(const Printer& print, const std::string& bench, const measurement& ours, const measurement& baseline,
+           double goal, const std::string& error, double goal_events_per_s = 0) {
+  print(baseline.json());
+  print(ours.json());
+  print(ratio_json(bench, ours, baseline, goal, goal_events_per_s));
+  if (error.empty()) return 0;
+  print("{\"bench\":\"" + bench + "\",\"error\":\"" + error + "\"}");
+  return 1;
 }
 
 }  // namespace aw::bench

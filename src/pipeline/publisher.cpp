@@ -212,18 +212,7 @@ struct publisher::impl {
       problems.push_back({"/meta/version", "/envelope/meta/version",
                           "\"" + options.version + "\" is not a version MAJOR.MINOR"});
     }
-    if (!problems.empty()) {
-      done(make_error(errc::invalid_envelope, "event refused", std::move(problems)));
-      return;
-    }
-    if (options.key.empty()) {
-      done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
-      return;
-    }
-    if (auto refused = check_catalog(type, options.version, data); !refused) {
-      done(make_error(std::move(refused.error())));
-      return;
-    }
+    if (!admit(std::move(problems), options, type, options.version, data, done)) return;
     envelope event;
     event.meta.id = new_uuid_v4();
     event.meta.type = std::string(type);
@@ -233,6 +222,25 @@ struct publisher::impl {
     fill_context(event.meta, options);
     event.data = std::string(data);
     send_envelope(event, std::move(options), std::move(done));
+  }
+
+  // The last gate before an event is built: envelope problems found so far, the key, then the catalog.
+  // On refusal `done` has been called and nothing reaches the transport.
+  bool admit(std::vector<validation_error> problems, const publish_options& options, std::string_view type,
+             std::string_view version, std::string_view data, publish_callback& done) const {
+    if (!problems.empty()) {
+      done(make_error(errc::invalid_envelope, "event refused", std::move(problems)));
+      return false;
+    }
+    if (options.key.empty()) {
+      done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
+      return false;
+    }
+    if (auto refused = check_catalog(type, version, data); !refused) {
+      done(make_error(std::move(refused.error())));
+      return false;
+    }
+    return true;
   }
 
   // With a catalog: the type must be registered and the data must match its schema.
@@ -337,18 +345,7 @@ void publisher::publish_written(std::string_view type, const json_writer& writer
 void publisher::publish_envelope(const envelope& event, publish_options options, publish_callback done) {
   auto problems = validate_envelope(event);
   if (auto data_problem = detail::check_json_object(event.data, "/data")) problems.push_back(std::move(*data_problem));
-  if (!problems.empty()) {
-    done(make_error(errc::invalid_envelope, "event refused", std::move(problems)));
-    return;
-  }
-  if (options.key.empty()) {
-    done(make_error(errc::invalid_argument, "publish_options.key is required: the resource id used as partition key"));
-    return;
-  }
-  if (auto refused = impl_->check_catalog(event.meta.type, event.meta.version, event.data); !refused) {
-    done(make_error(std::move(refused.error())));
-    return;
-  }
+  if (!impl_->admit(std::move(problems), options, event.meta.type, event.meta.version, event.data, done)) return;
   impl_->send_envelope(event, std::move(options), std::move(done));
 }
 
