@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default
+# Build output goes to stderr, so the first line on stdout is where the server listens.
+cmake --build --preset default >&2
 exec ./build/apps/aw-events/aw-events serve "$@"
