@@ -55,12 +55,7 @@ int run_consume_bench(const bench_options& options, const printer& print) {
   std::string error;
 
   if (options.transport == "embedded") {
-    std::filesystem::create_directories(options.store_dir);
-    const auto baseline_path = options.store_dir + "/plain-sqlite.db";
-    const auto store_path = options.store_dir + "/events.db";
-    for (const auto& p : {baseline_path, store_path}) {
-      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
-    }
+    const auto [baseline_path, store_path] = fresh_store_paths(options.store_dir);
     (void)raw_sqlite_insert(baseline_path, records, error);
     auto baseline = raw_sqlite_scan(baseline_path, error);
     auto transport = events::embedded_transport::open({.path = store_path, .default_partitions = options.partitions});

@@ -64,12 +64,7 @@ int run_publish_bench(const bench_options& options, const printer& print) {
   const auto w = make_workload(options.events, options.keys, options.data_bytes);
   std::string error;
   if (options.transport == "embedded") {
-    std::filesystem::create_directories(options.store_dir);
-    const auto baseline_path = options.store_dir + "/plain-sqlite.db";
-    const auto store_path = options.store_dir + "/events.db";
-    for (const auto& p : {baseline_path, store_path}) {
-      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
-    }
+    const auto [baseline_path, store_path] = fresh_store_paths(options.store_dir);
     std::vector<events::record> records;
     records.reserve(w.data.size());
     for (std::size_t i = 0; i < w.data.size(); ++i) records.push_back(standard_record(w, i, bench_topic));

@@ -1,6 +1,7 @@
 // The events every benchmark sends: realistic content.book.published-like data of a chosen size.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,20 @@ inline events::record standard_record(const workload& w, std::size_t i, const st
                {"traceparent", events::to_traceparent(e.meta.trace)},
                {"content-type", "application/json"}};
   return r;
+}
+
+// Scratch files of the embedded benches, removed (with their WAL and shared-memory files) before a run.
+struct store_paths {
+  std::string baseline;  // plain SQLite
+  std::string store;     // the embedded event store
+};
+inline store_paths fresh_store_paths(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  store_paths paths{dir + "/plain-sqlite.db", dir + "/events.db"};
+  for (const auto& p : {paths.baseline, paths.store}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
+  }
+  return paths;
 }
 
 // Bytes one event occupies in a Kafka partition, roughly: value, key and headers.

@@ -70,18 +70,7 @@ std::string type_name(dom::element_type t) {
   return "unknown";
 }
 
-bool is_number(const element& e) {
-  auto t = e.type();
-  return t == dom::element_type::INT64 || t == dom::element_type::UINT64 || t == dom::element_type::DOUBLE;
-}
-
-long double number_value(const element& e) {
-  switch (e.type()) {
-    case dom::element_type::INT64: return static_cast<long double>(int64_t(e));
-    case dom::element_type::UINT64: return static_cast<long double>(uint64_t(e));
-    default: return static_cast<long double>(double(e));
-  }
-}
+bool is_number(const element& e) { return schema_detail::is_numeric(e.type()); }
 
 // Decodes %XX escapes (JSON pointers in URI fragments are percent-encoded).
 std::string percent_decode(std::string_view s) {
@@ -465,7 +454,7 @@ class compiler {
       return {};
     };
     auto count = [&](std::string_view keyword, element value, int64_t& out) -> result<void> {
-      long double v = is_number(value) ? number_value(value) : -1;
+      long double v = is_number(value) ? schema_detail::number_of(value) : -1;
       if (!is_number(value) || v < 0 || std::floor(v) != v)
         return invalid(where, "\"" + std::string(keyword) + "\" must be a non-negative integer");
       out = v > static_cast<long double>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
@@ -475,7 +464,7 @@ class compiler {
     auto number = [&](std::string_view keyword, element value, schema_detail::limit& out) -> result<void> {
       if (!is_number(value)) return invalid(where, "\"" + std::string(keyword) + "\" must be a number");
       out.present = true;
-      out.value = number_value(value);
+      out.value = schema_detail::number_of(value);
       out.as_double = static_cast<double>(out.value);
       return {};
     };

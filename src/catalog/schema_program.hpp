@@ -160,6 +160,20 @@ struct resource {
   std::unordered_map<std::string, int32_t> dynamic_anchors;  // name -> node
 };
 
+inline bool is_numeric(simdjson::dom::element_type t) {
+  using simdjson::dom::element_type;
+  return t == element_type::INT64 || t == element_type::UINT64 || t == element_type::DOUBLE;
+}
+
+// A JSON number as long double: exact for every int64/uint64 and double, so 1 and 1.0 compare equal.
+inline long double number_of(const element& e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::INT64: return static_cast<long double>(int64_t(e));
+    case simdjson::dom::element_type::UINT64: return static_cast<long double>(uint64_t(e));
+    default: return static_cast<long double>(double(e));
+  }
+}
+
 }  // namespace aw::events::schema_detail
 
 namespace aw::events {

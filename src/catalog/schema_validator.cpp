@@ -62,17 +62,8 @@ struct annotations {
   }
 };
 
-bool is_numeric(dom::element_type t) {
-  return t == dom::element_type::INT64 || t == dom::element_type::UINT64 || t == dom::element_type::DOUBLE;
-}
-
-long double number_of(const element& e) {
-  switch (e.type()) {
-    case dom::element_type::INT64: return static_cast<long double>(int64_t(e));
-    case dom::element_type::UINT64: return static_cast<long double>(uint64_t(e));
-    default: return static_cast<long double>(double(e));
-  }
-}
+using schema_detail::is_numeric;
+using schema_detail::number_of;
 
 // JSON equality: numbers by value (1 == 1.0), objects regardless of member order.
 bool json_equal(const element& a, const element& b) {

@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <ostream>
 #include <memory>
 #include <string>
@@ -50,6 +51,24 @@ inline std::string fixture_name(const ::testing::TestParamInfo<transport_fixture
 inline void PrintTo(const transport_fixture& fixture, std::ostream* out) { *out << fixture.name; }
 
 class transport_conformance : public ::testing::TestWithParam<transport_fixture> {};
+
+// Helpers shared by the transports' own tests.
+inline record make_record(std::string topic, std::string key, std::string value, std::int32_t partition = -1) {
+  record rec;
+  rec.topic = std::move(topic);
+  rec.key = std::move(key);
+  rec.value = std::move(value);
+  rec.partition = partition;
+  return rec;
+}
+
+// Produces one record and waits for its delivery report.
+inline result<delivery_report> produce_one(producer& p, record rec) {
+  auto done = std::make_shared<std::promise<result<delivery_report>>>();
+  auto future = done->get_future();
+  p.produce(std::move(rec), [done](result<delivery_report> r) { done->set_value(std::move(r)); });
+  return future.get();
+}
 
 }  // namespace aw::events::testing
 

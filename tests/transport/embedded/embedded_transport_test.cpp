@@ -18,6 +18,8 @@ namespace aw::events {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::make_record;
+using testing::produce_one;
 using testing::scratch_dir;
 
 scratch_dir& suite_dir() {
@@ -50,22 +52,6 @@ INSTANTIATE_TEST_SUITE_P(embedded, transport_conformance,
                              }}),
                          testing::fixture_name);
 
-record make(std::string topic, std::string key, std::string value, std::int32_t partition = -1) {
-  record rec;
-  rec.topic = std::move(topic);
-  rec.key = std::move(key);
-  rec.value = std::move(value);
-  rec.partition = partition;
-  return rec;
-}
-
-result<delivery_report> produce_one(producer& p, record rec) {
-  auto done = std::make_shared<std::promise<result<delivery_report>>>();
-  auto future = done->get_future();
-  p.produce(std::move(rec), [done](result<delivery_report> r) { done->set_value(std::move(r)); });
-  return future.get();
-}
-
 std::shared_ptr<embedded_transport> open_at(const std::string& path, embedded_options options = {}) {
   options.path = path;
   auto t = embedded_transport::open(options);
@@ -79,7 +65,7 @@ TEST(embedded_transport, records_survive_closing_and_reopening_the_file) {
   {
     auto t = open_at(path);
     auto p = t->create_producer({}).value();
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(produce_one(*p, make("persist", "k", std::to_string(i))).has_value());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(produce_one(*p, make_record("persist", "k", std::to_string(i))).has_value());
   }
   auto t = open_at(path);
   auto c = t->create_consumer({.group_id = "g"}).value();
@@ -135,10 +121,10 @@ TEST(embedded_transport, offsets_are_dense_per_partition_across_two_writers) {
     EXPECT_TRUE(seen[r->partition].insert(r->offset).second) << "offset handed out twice";
   };
   std::thread a([&] {
-    for (int i = 0; i < 3000; ++i) p1->produce(make("dense", "a" + std::to_string(i), "v"), record_report);
+    for (int i = 0; i < 3000; ++i) p1->produce(make_record("dense", "a" + std::to_string(i), "v"), record_report);
   });
   std::thread b([&] {
-    for (int i = 0; i < 3000; ++i) p2->produce(make("dense", "b" + std::to_string(i), "v"), record_report);
+    for (int i = 0; i < 3000; ++i) p2->produce(make_record("dense", "b" + std::to_string(i), "v"), record_report);
   });
   a.join();
   b.join();
@@ -163,11 +149,11 @@ TEST(embedded_transport, retention_moves_the_first_offset_and_keeps_next) {
   auto t = open_at(dir.file("events.db"), {.default_partitions = 1, .retention = 60s});
   auto p = t->create_producer({}).value();
   for (int i = 0; i < 7; ++i) {
-    auto rec = make("ret", "k", "old");
+    auto rec = make_record("ret", "k", "old");
     rec.timestamp_ms = 1000;
     ASSERT_TRUE(produce_one(*p, rec).has_value());
   }
-  ASSERT_TRUE(produce_one(*p, make("ret", "k", "young")).has_value());
+  ASSERT_TRUE(produce_one(*p, make_record("ret", "k", "young")).has_value());
   auto deleted = t->enforce_retention();
   ASSERT_TRUE(deleted.has_value()) << deleted.error().describe();
   EXPECT_EQ(*deleted, 7);
@@ -195,7 +181,7 @@ TEST(embedded_transport, full_queue_fails_with_queue_full_and_locked_file_with_s
   for (int i = 0; i < 3; ++i) {
     auto promise = std::make_shared<std::promise<result<delivery_report>>>();
     futures.push_back(promise->get_future());
-    p->produce(make("locked", "k", "v"), [promise](result<delivery_report> r) { promise->set_value(std::move(r)); });
+    p->produce(make_record("locked", "k", "v"), [promise](result<delivery_report> r) { promise->set_value(std::move(r)); });
     std::this_thread::sleep_for(30ms);  // let the writer take the first record into its (blocked) batch
   }
   // The writer holds record 0 waiting for the lock, record 1 fills the queue, record 2 finds no room.
@@ -210,7 +196,7 @@ TEST(embedded_transport, full_queue_fails_with_queue_full_and_locked_file_with_s
   ASSERT_TRUE(other->exec("ROLLBACK").has_value());
   auto second = futures[1].get();
   EXPECT_TRUE(second.has_value()) << second.error().describe();
-  auto after = produce_one(*p, make("locked", "k", "v"));
+  auto after = produce_one(*p, make_record("locked", "k", "v"));
   EXPECT_TRUE(after.has_value()) << "the producer recovers once the lock is gone";
 }
 
@@ -222,7 +208,7 @@ TEST(embedded_transport, consumer_picks_up_a_topic_created_after_subscribing) {
   EXPECT_FALSE(c->poll(50ms).value().has_value());
   EXPECT_TRUE(c->assignment().empty());
   auto p = t->create_producer({}).value();
-  ASSERT_TRUE(produce_one(*p, make("later", "k", "hello")).has_value());
+  ASSERT_TRUE(produce_one(*p, make_record("later", "k", "hello")).has_value());
   std::optional<record> got;
   const auto end = std::chrono::steady_clock::now() + 5s;
   while (!got && std::chrono::steady_clock::now() < end) got = c->poll(50ms).value();
@@ -235,7 +221,7 @@ TEST(embedded_transport, expired_member_is_fenced_and_told_its_partitions_were_l
   scratch_dir dir;
   auto t = open_at(dir.file("events.db"), {.default_partitions = 1});
   auto p = t->create_producer({}).value();
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(produce_one(*p, make("fence", "k", std::to_string(i))).has_value());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(produce_one(*p, make_record("fence", "k", std::to_string(i))).has_value());
   std::vector<bool> lost_flags;
   consumer_options zombie_options{.group_id = "g", .commit_interval = 1h, .session_timeout = 200ms};
   zombie_options.listener.on_revoked = [&](const std::vector<topic_partition>&, bool lost) {
@@ -273,14 +259,14 @@ TEST(embedded_transport, rejects_bad_arguments_with_named_fields) {
   scratch_dir dir;
   auto t = open_at(dir.file("events.db"));
   auto p = t->create_producer({}).value();
-  auto negative = produce_one(*p, make("t", "k", "v", -5));
+  auto negative = produce_one(*p, make_record("t", "k", "v", -5));
   ASSERT_FALSE(negative.has_value());
   EXPECT_EQ(negative.error().code, errc::invalid_argument);
-  auto unknown = produce_one(*p, make("t", "k", "v", 99));
+  auto unknown = produce_one(*p, make_record("t", "k", "v", 99));
   ASSERT_FALSE(unknown.has_value());
   EXPECT_EQ(unknown.error().code, errc::not_found);
   EXPECT_NE(unknown.error().message.find("partition 99"), std::string::npos);
-  auto topic = produce_one(*p, make(std::string(300, 'a'), "k", "v"));
+  auto topic = produce_one(*p, make_record(std::string(300, 'a'), "k", "v"));
   ASSERT_FALSE(topic.has_value());
   EXPECT_EQ(topic.error().code, errc::invalid_topic);
   EXPECT_FALSE(t->create_topic("ok", 0).has_value());

@@ -1,6 +1,7 @@
 // The Kafka transport against librdkafka's mock cluster (3 brokers on loopback): round trips, murmur2
 // placement, broker outages and injected request errors, consumer groups, and the failure paths.
 #include "aw/events/transport/kafka.hpp"
+#include "transport/conformance/conformance_suite.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@ namespace aw::events {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::make_record;
 using steady = std::chrono::steady_clock;
 
 constexpr std::int32_t cluster_default_partitions = 2;
@@ -46,15 +48,6 @@ struct report_log {
     return static_cast<std::size_t>(std::count_if(slots.begin(), slots.end(), [](auto& s) { return s && s->has_value(); }));
   }
 };
-
-record make_record(std::string topic, std::string key, std::string value, std::int32_t partition = -1) {
-  record rec;
-  rec.topic = std::move(topic);
-  rec.key = std::move(key);
-  rec.value = std::move(value);
-  rec.partition = partition;
-  return rec;
-}
 
 class kafka_transport_test : public ::testing::Test {
  protected:

@@ -11,6 +11,8 @@ namespace aw::events {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::make_record;
+using testing::produce_one;
 
 INSTANTIATE_TEST_SUITE_P(memory, transport_conformance,
                          ::testing::Values(testing::transport_fixture{
@@ -25,29 +27,13 @@ INSTANTIATE_TEST_SUITE_P(memory, transport_conformance,
                              }}),
                          testing::fixture_name);
 
-record make(std::string topic, std::string key, std::string value, std::int32_t partition = -1) {
-  record rec;
-  rec.topic = std::move(topic);
-  rec.key = std::move(key);
-  rec.value = std::move(value);
-  rec.partition = partition;
-  return rec;
-}
-
-result<delivery_report> produce_one(producer& p, record rec) {
-  std::promise<result<delivery_report>> done;
-  auto future = done.get_future();
-  p.produce(std::move(rec), [&done](result<delivery_report> r) { done.set_value(std::move(r)); });
-  return future.get();
-}
-
 TEST(memory_transport, injected_failures_hit_exactly_the_next_produces) {
   auto t = memory_transport::create({});
   auto p = t->create_producer({}).value();
   t->fail_next_produces(2, errc::broker_error);
-  auto first = produce_one(*p, make("orders", "k", "1"));
-  auto second = produce_one(*p, make("orders", "k", "2"));
-  auto third = produce_one(*p, make("orders", "k", "3"));
+  auto first = produce_one(*p, make_record("orders", "k", "1"));
+  auto second = produce_one(*p, make_record("orders", "k", "2"));
+  auto third = produce_one(*p, make_record("orders", "k", "3"));
   ASSERT_FALSE(first.has_value());
   EXPECT_EQ(first.error().code, errc::broker_error);
   EXPECT_TRUE(first.error().retriable());
@@ -60,7 +46,7 @@ TEST(memory_transport, creates_topics_with_default_partitions_and_rejects_unknow
   auto t = memory_transport::create({.default_partitions = 3});
   auto p = t->create_producer({}).value();
   EXPECT_EQ(p->partition_count("fresh").value(), 3);
-  auto bad = produce_one(*p, make("fresh", "k", "v", 3));
+  auto bad = produce_one(*p, make_record("fresh", "k", "v", 3));
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, errc::not_found);
   EXPECT_NE(bad.error().message.find("fresh"), std::string::npos);
@@ -73,7 +59,7 @@ TEST(memory_transport, empty_keys_go_round_robin) {
   auto t = memory_transport::create({.default_partitions = 3});
   auto p = t->create_producer({}).value();
   std::vector<std::int32_t> partitions;
-  for (int i = 0; i < 6; ++i) partitions.push_back(produce_one(*p, make("rr", "", "v")).value().partition);
+  for (int i = 0; i < 6; ++i) partitions.push_back(produce_one(*p, make_record("rr", "", "v")).value().partition);
   EXPECT_EQ(partitions, (std::vector<std::int32_t>{0, 1, 2, 0, 1, 2}));
 }
 
@@ -81,9 +67,9 @@ TEST(memory_transport, delivery_handler_may_produce_again) {
   auto t = memory_transport::create({});
   auto p = t->create_producer({}).value();
   std::promise<result<delivery_report>> inner;
-  p->produce(make("reentry", "k", "outer"), [&](result<delivery_report> r) {
+  p->produce(make_record("reentry", "k", "outer"), [&](result<delivery_report> r) {
     ASSERT_TRUE(r.has_value());
-    p->produce(make("reentry", "k", "inner"), [&](result<delivery_report> r2) { inner.set_value(std::move(r2)); });
+    p->produce(make_record("reentry", "k", "inner"), [&](result<delivery_report> r2) { inner.set_value(std::move(r2)); });
   });
   auto r = inner.get_future().get();
   ASSERT_TRUE(r.has_value());
@@ -129,10 +115,10 @@ TEST(memory_transport, consumer_requires_group_and_subscription) {
 TEST(memory_transport, retention_deletes_only_old_records) {
   auto t = memory_transport::create({.default_partitions = 1, .retention = 1000ms});
   auto p = t->create_producer({}).value();
-  auto old = make("ret", "k", "old");
+  auto old = make_record("ret", "k", "old");
   old.timestamp_ms = 1;
   ASSERT_TRUE(produce_one(*p, old).has_value());
-  ASSERT_TRUE(produce_one(*p, make("ret", "k", "young")).has_value());
+  ASSERT_TRUE(produce_one(*p, make_record("ret", "k", "young")).has_value());
   t->enforce_retention();
   auto c = t->create_consumer({.group_id = "g"}).value();
   ASSERT_TRUE(c->subscribe({"ret"}).has_value());
