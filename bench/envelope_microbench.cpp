@@ -42,6 +42,20 @@ void decode_and_validate(benchmark::State& state) {
 }
 BENCHMARK(decode_and_validate);
 
+// The consumer's steady state: one envelope refilled in place, so no allocation per event.
+void decode_into_and_validate(benchmark::State& state) {
+  const auto text = aw::events::encode(sample());
+  aw::events::envelope_decoder decoder;
+  aw::events::envelope out;
+  for (auto _ : state) {
+    auto decoded = decoder.decode_into(text, out);
+    benchmark::DoNotOptimize(decoded);
+    benchmark::DoNotOptimize(out.data.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(decode_into_and_validate);
+
 void simdjson_bare_parse(benchmark::State& state) {
   const auto text = aw::events::encode(sample());
   simdjson::dom::parser parser;

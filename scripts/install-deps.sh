@@ -9,6 +9,10 @@ packages=(
   libjwt-dev libspdlog-dev libcli11-dev libexpected-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   kcat python3 curl
+  clang libclang-rt-14-dev   # libFuzzer target of the validator (tests/fuzz/libfuzzer)
+  prometheus   # promtool: checks and tests deploy/monitoring/alerts.yml
+  libvalijson-dev rapidjson-dev   # valijson peer of `aw-events bench validate` (bench/peers)
+  openjdk-17-jdk-headless maven python3-venv   # kafka-real tests: Apache Kafka jars, Java producer, confluent-kafka venv
 )
 
 missing=()

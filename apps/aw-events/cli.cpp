@@ -1,6 +1,11 @@
 #include "cli.hpp"
 
+#include "aw/events/ids.hpp"
+#include "aw/events/instrument.hpp"
+#include "core/log.hpp"
+
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <mutex>
 
@@ -37,10 +42,23 @@ void global_options::add_to(CLI::App& app) {
   app.add_option("--store", store, "embedded store file (when no Kafka is configured)")
       ->envname("AW_EVENTS_STORE")
       ->capture_default_str();
-  app.add_option("--catalog", catalog, "event catalog directory")->envname("AW_EVENTS_CATALOG");
+  app.add_option("--catalog", catalog, "event catalog directory, or http://HOST:PORT of a catalog registry")->envname("AW_EVENTS_CATALOG");
   app.add_option("--service", service, "this service's name")->envname("AW_EVENTS_SERVICE");
   app.add_option("--metrics-listen", metrics_listen, "serve /metrics on ADDR:PORT")->envname("AW_EVENTS_METRICS_LISTEN");
   app.add_option("-X", properties, "librdkafka property key=value (repeatable)")->envname("AW_EVENTS_X");
+}
+
+std::unique_ptr<events::context_scope> adopt_environment_context() {
+  const char* correlation = std::getenv("AW_CORRELATION_ID");
+  const char* traceparent = std::getenv("TRACEPARENT");
+  events::event_context context;
+  if (correlation != nullptr) context.correlation_id = correlation;
+  if (traceparent != nullptr && *traceparent != '\0') {
+    context.trace = events::parse_traceparent(traceparent);
+    if (!context.trace) events::log::warn("TRACEPARENT ignored: not a W3C traceparent", {{"value", traceparent}});
+  }
+  if (context.correlation_id.empty() && !context.trace) return nullptr;
+  return std::make_unique<events::context_scope>(std::move(context));
 }
 
 events::result<std::map<std::string, std::string>> global_options::property_map() const {
@@ -62,7 +80,10 @@ events::result<std::shared_ptr<events::transport>> global_options::open_transpor
   auto props = property_map();
   if (!props) return events::make_error(props.error());
   config.kafka_properties = std::move(*props);
-  return events::open_transport(config);
+  auto opened = events::open_transport(config);
+  if (!opened) return opened;
+  // Every command reports to /metrics (--metrics-listen, serve) and exports spans when OTLP is configured.
+  return events::instrument(std::move(*opened));
 }
 
 }  // namespace aw::cli
@@ -72,19 +93,8 @@ events::result<std::shared_ptr<events::transport>> global_options::open_transpor
 namespace aw::cli {
 
 std::string validation_errors_json(const std::vector<events::validation_error>& errors) {
-  using events::detail::append_json_string;
-  std::string out = "[";
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"instanceLocation\":";
-    append_json_string(out, errors[i].instance_location);
-    out += ",\"keywordLocation\":";
-    append_json_string(out, errors[i].keyword_location);
-    out += ",\"error\":";
-    append_json_string(out, errors[i].message);
-    out += '}';
-  }
-  out += ']';
+  std::string out;
+  events::detail::append_validation_errors(out, errors);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aw/events/catalog.hpp"
+#include "aw/events/context.hpp"
 #include "aw/events/transport.hpp"
 
 namespace aw::cli {
@@ -56,6 +57,15 @@ void add_serve(CLI::App& root, global_options& globals, std::vector<command>& co
 void add_bench(CLI::App& root, global_options& globals, std::vector<command>& commands);
 void add_validate(CLI::App& root, global_options& globals, std::vector<command>& commands);
 void add_catalog(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_consume(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_status(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_topics(CLI::App& root, global_options& globals, std::vector<command>& commands);
+void add_spool(CLI::App& root, global_options& globals, std::vector<command>& commands);
+
+// The event context handed down by a parent process (a `consume --exec` handler): AW_CORRELATION_ID and
+// TRACEPARENT become the current context, so events published from here continue that trace and correlation.
+// Null when neither is set; a malformed TRACEPARENT is ignored with a warning.
+[[nodiscard]] std::unique_ptr<events::context_scope> adopt_environment_context();
 
 // The catalog named by --catalog / AW_EVENTS_CATALOG, or null when none is configured. A catalog that does
 // not load is an error whose details name each file and JSON Pointer.

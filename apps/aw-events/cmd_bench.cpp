@@ -1,6 +1,7 @@
 // aw-events bench publish|consume: end-to-end throughput against a baseline measured in the same run.
 #include "bench.hpp"
 #include "cli.hpp"
+#include "validate_bench.hpp"
 
 namespace aw::cli {
 
@@ -32,6 +33,21 @@ void add_bench(CLI::App& root, global_options& globals, std::vector<command>& co
                         options->bootstrap_servers = globals.bootstrap_servers;
                         if (!globals.bootstrap_servers.empty() && options->transport == "mock-kafka") options->transport = "kafka";
                         return bench::run_consume_bench(*options, print_line);
+                      }});
+  // bench validate: the JSON Schema validator against Ajv, Blaze and valijson (bench/validate_bench.cpp).
+  auto validate_options = std::make_shared<bench::validate_bench_options>();
+  auto* validate = app->add_subcommand("validate", "JSON Schema validation ns/instance: aw-events vs Ajv, Blaze, valijson");
+  validate->add_option("--instances", validate_options->instances, "distinct instances (300-600 bytes, 10% invalid)")
+      ->check(CLI::Range(10, 1000000))->capture_default_str();
+  validate->add_option("--seconds", validate_options->seconds, "measuring time per subject")->capture_default_str();
+  validate->add_option("--dir", validate_options->work_dir, "where schema.json and instances.jsonl are written")->capture_default_str();
+  validate->add_option("--peers-dir", validate_options->peers_dir, "bench/peers of the source tree");
+  validate->add_option("--ajv-prefix", validate_options->ajv_prefix, "npm prefix holding ajv@8 + ajv-formats@3")->envname("AW_BENCH_AJV_PREFIX");
+  validate->add_option("--blaze-harness", validate_options->blaze_harness, "blaze_harness binary")->envname("AW_BENCH_BLAZE_HARNESS");
+  validate->add_option("--valijson-harness", validate_options->valijson_harness, "valijson_harness binary")->envname("AW_BENCH_VALIJSON_HARNESS");
+  commands.push_back({"bench validate", validate, [validate_options] {
+                        if (validate_options->peers_dir.empty()) validate_options->peers_dir = bench::default_peers_dir();
+                        return bench::run_validate_bench(*validate_options, print_line);
                       }});
 }
 

@@ -9,7 +9,9 @@ namespace aw::cli {
 
 events::result<std::shared_ptr<const events::event_catalog>> load_catalog(const global_options& globals) {
   if (globals.catalog.empty()) return std::shared_ptr<const events::event_catalog>();
-  auto loaded = events::event_catalog::load_directory(globals.catalog);
+  // http://HOST:PORT: the registry of an `aw-events serve --catalog` (fetched once, at start-up).
+  auto loaded = events::is_catalog_url(globals.catalog) ? events::event_catalog::load_url(globals.catalog)
+                                                        : events::event_catalog::load_directory(globals.catalog);
   if (!loaded) return events::make_error(loaded.error());
   return std::make_shared<const events::event_catalog>(std::move(*loaded));
 }

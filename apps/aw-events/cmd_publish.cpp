@@ -35,8 +35,11 @@ std::string receipt_json(const events::publish_receipt& r) {
   return out;
 }
 
+// When default_version is given (no --version), it receives the catalog's default version of the type: the
+// latest minor of the latest major in service (events::event_catalog::default_version).
 events::result<std::unique_ptr<events::publisher>> make_publisher(const global_options& globals,
-                                                                   const std::string& type) {
+                                                                   const std::string& type,
+                                                                   std::string* default_version = nullptr) {
   // The type is checked first: an invalid one would otherwise surface as a bad derived service name.
   if (!events::is_event_type(type)) {
     return events::make_error(events::errc::invalid_envelope, "event refused",
@@ -48,6 +51,9 @@ events::result<std::unique_ptr<events::publisher>> make_publisher(const global_o
   events::publisher_config config;
   auto catalog = load_catalog(globals);  // --catalog / AW_EVENTS_CATALOG: refuse unknown types and bad data
   if (!catalog) return events::make_error(catalog.error());
+  if (default_version && *catalog) {
+    if (auto version = (*catalog)->default_version(type)) *default_version = std::move(*version);
+  }
   config.catalog = std::move(*catalog);
   // meta.source: the configured service, else the type's own service segment.
   config.service = globals.service.empty() ? type.substr(0, type.find('.')) : globals.service;
@@ -55,13 +61,14 @@ events::result<std::unique_ptr<events::publisher>> make_publisher(const global_o
 }
 
 int publish_one(const global_options& globals, const publish_args& args) {
-  auto publisher = make_publisher(globals, args.type);
+  std::string version = args.version;
+  auto publisher = make_publisher(globals, args.type, version.empty() ? &version : nullptr);
   if (!publisher) {
     print_error(publisher.error().describe());
     print_line(error_json(publisher.error()));
     return exit_failure;
   }
-  events::publish_options options{args.key, args.version, args.correlation_id, std::nullopt, args.topic, {}};
+  events::publish_options options{args.key, version, args.correlation_id, std::nullopt, args.topic, {}};
   auto outcome = (*publisher)->publish(args.type, args.data, std::move(options)).get();
   if (!outcome) {
     print_error("event not published: " + outcome.error().describe());
@@ -114,7 +121,8 @@ events::result<events::publish_options> parse_jsonl_line(simdjson::dom::parser& 
 }
 
 int publish_jsonl(const global_options& globals, const publish_args& args) {
-  auto publisher = make_publisher(globals, args.type);
+  std::string version = args.version;  // for lines without "version"
+  auto publisher = make_publisher(globals, args.type, version.empty() ? &version : nullptr);
   if (!publisher) {
     print_error(publisher.error().describe());
     return exit_failure;
@@ -149,7 +157,7 @@ int publish_jsonl(const global_options& globals, const publish_args& args) {
       refused.set_value(events::make_error(options.error()));
       in_flight.push_back(refused.get_future());
     } else {
-      if (options->version.empty()) options->version = args.version;
+      if (options->version.empty()) options->version = version;
       if (options->correlation_id.empty()) options->correlation_id = args.correlation_id;
       options->topic = args.topic;
       in_flight.push_back((*publisher)->publish(args.type, data, std::move(*options)));
@@ -202,8 +210,8 @@ void add_publish(CLI::App& root, global_options& globals, std::vector<command>& 
   app->add_option("--type", args->type, "event type service.resource.action");
   app->add_option("--key", args->key, "partition key: the resource id");
   app->add_option("--data", args->data, "the data object as JSON");
-  app->add_option("--version", args->version, "event version MAJOR.MINOR (default 1.0)");
-  app->add_option("--correlation-id", args->correlation_id, "correlation id (default: generated)");
+  app->add_option("--version", args->version, "event version MAJOR.MINOR (default: the catalog's latest for the type, else 1.0)");
+  app->add_option("--correlation-id", args->correlation_id, "correlation id (default: $AW_CORRELATION_ID, else generated)");
   app->add_option("--topic", args->topic, "topic (default: per the topic strategy; required with --raw)");
   app->add_flag("--jsonl", args->jsonl, "read {\"key\",\"data\",\"correlation_id\"?,\"version\"?} lines from stdin");
   app->add_flag("--raw", args->raw, "publish stdin bytes unvalidated to --topic with --key (for testing consumers)");
@@ -225,6 +233,7 @@ void add_publish(CLI::App& root, global_options& globals, std::vector<command>& 
     (void)app;
   });
   commands.push_back({"publish", app, [&globals, args] {
+                        const auto context = adopt_environment_context();
                         if (args->raw) return publish_raw(globals, *args);
                         if (args->jsonl) return publish_jsonl(globals, *args);
                         return publish_one(globals, *args);

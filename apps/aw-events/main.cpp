@@ -2,7 +2,10 @@
 #include <cstdio>
 #include <exception>
 
+#include "aw/events/metrics.hpp"
+#include "aw/events/tracing.hpp"
 #include "cli.hpp"
+#include "core/log.hpp"
 
 int main(int argc, char** argv) {
   using namespace aw::cli;
@@ -22,6 +25,10 @@ int main(int argc, char** argv) {
   add_bench(app, globals, commands);
   add_validate(app, globals, commands);
   add_catalog(app, globals, commands);
+  add_consume(app, globals, commands);
+  add_status(app, globals, commands);
+  add_topics(app, globals, commands);
+  add_spool(app, globals, commands);
 
   try {
     app.parse(argc, argv);
@@ -36,6 +43,33 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   install_signal_handlers();
+  // --metrics-listen serves /metrics for as long as the command runs.
+  std::unique_ptr<aw::events::metrics::endpoint> metrics;
+  if (!globals.metrics_listen.empty()) {
+    auto started = aw::events::metrics::endpoint::start(globals.metrics_listen);
+    if (!started) {
+      print_error("--metrics-listen: " + started.error().describe());
+      return exit_usage;
+    }
+    metrics = std::move(*started);
+    aw::events::log::info("metrics served", {{"listen", metrics->address()}});
+  }
+  if (!globals.service.empty()) aw::events::log::set_service(globals.service);
+  if (auto tracing = aw::events::tracing::install_exporter_from_environment(
+          globals.service.empty() ? "aw-events" : globals.service);
+      !tracing) {
+    print_error("OTLP exporter: " + tracing.error().describe());
+    return exit_usage;
+  }
+  // Spans still queued are sent before exit (bounded by the exporter's request timeout).
+  struct flush_spans_at_exit {
+    ~flush_spans_at_exit() {
+      if (auto otlp = std::dynamic_pointer_cast<aw::events::tracing::otlp_http_exporter>(aw::events::tracing::exporter())) {
+        (void)otlp->flush(std::chrono::seconds(5));
+      }
+      aw::events::tracing::set_exporter(nullptr);
+    }
+  } flush_spans;
   try {
     for (const auto& c : commands) {
       if (c.app->parsed()) return c.run();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include "aw/events/envelope.hpp"
 #include "catalog/catalog_state.hpp"
@@ -39,6 +40,26 @@ const event_type_entry* event_catalog::find(std::string_view type, int major) co
   if (found == state_->types.end()) return nullptr;
   auto entry = found->second.find(major);
   return entry == found->second.end() ? nullptr : &entry->second.entry;
+}
+
+std::optional<std::string> event_catalog::default_version(std::string_view type, std::string_view today) const {
+  auto found = state_->types.find(type);
+  if (found == state_->types.end() || found->second.empty()) return std::nullopt;
+  std::string date(today);
+  if (date.empty()) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &utc);
+    date = buf;
+  }
+  // Majors ascend in the map: walk down from the highest to the first one still in service.
+  for (auto it = found->second.rbegin(); it != found->second.rend(); ++it) {
+    const auto& entry = it->second.entry;
+    if (!entry.deprecated || entry.deprecated->date > date) return entry.version;  // ISO dates compare as text
+  }
+  return found->second.rbegin()->second.entry.version;
 }
 
 std::vector<const event_type_entry*> event_catalog::entries() const {

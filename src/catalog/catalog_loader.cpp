@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -112,7 +114,11 @@ struct file_loader {
       problem("", "io", "cannot read the file");
       return std::nullopt;
     }
-    const std::string text = buffer.str();
+    return load_text(buffer.str(), path);
+  }
+
+  // One catalog file's text; `origin` is recorded as where the entry came from (a path or a URL).
+  std::optional<catalog_major> load_text(const std::string& text, const std::filesystem::path& origin) {
     auto format_errors = file_format().validate(text);
     if (!format_errors.empty()) {
       for (auto& e : format_errors) {
@@ -129,7 +135,7 @@ struct file_loader {
     }
     catalog_major major;
     event_type_entry& entry = major.entry;
-    entry.file = path;
+    entry.file = origin;
     entry.type = std::string(root["type"].get_string().value());
     entry.version = std::string(root["version"].get_string().value());
     type = entry.type;
@@ -235,6 +241,19 @@ struct file_loader {
   }
 };
 
+// Adds a loaded major unless another file already defined the same type and major.
+void add_major(event_catalog::state& state, std::map<std::pair<std::string, int>, std::string>& seen,
+               file_loader& loader, std::optional<catalog_major> major) {
+  if (!major) return;
+  const auto key = std::make_pair(major->entry.type, major->entry.major);
+  if (auto [it, inserted] = seen.emplace(key, loader.file); !inserted) {
+    loader.problem("/type", "naming",
+                   "type " + key.first + " major " + std::to_string(key.second) + " is also defined in " + it->second);
+    return;
+  }
+  state.types[key.first].emplace(key.second, std::move(*major));
+}
+
 }  // namespace
 
 schema_options catalog_schema_options() {
@@ -264,18 +283,22 @@ std::shared_ptr<event_catalog::state> load_catalog_state(const std::filesystem::
   std::map<std::pair<std::string, int>, std::string> seen;  // (type, major) -> file
   for (const auto& path : files) {
     file_loader loader{directory, problems, path.lexically_relative(directory).generic_string(), "", "", false};
-    auto major = loader.load(path);
-    if (!major) continue;
-    const auto key = std::make_pair(major->entry.type, major->entry.major);
-    if (auto [it, inserted] = seen.emplace(key, loader.file); !inserted) {
-      loader.problem("/type", "naming",
-                     "type " + key.first + " major " + std::to_string(key.second) + " is also defined in " + it->second);
-      continue;
-    }
-    state->types[key.first].emplace(key.second, std::move(*major));
+    add_major(*state, seen, loader, loader.load(path));
   }
   if (files.empty() && problems.empty()) {
     problems.push_back({"", "", "io", "no *.json catalog files under \"" + directory.string() + "\"", "", "", ""});
+  }
+  return state;
+}
+
+std::shared_ptr<event_catalog::state> load_catalog_state(const std::vector<catalog_document>& documents,
+                                                         std::vector<catalog_problem>& problems) {
+  auto state = std::make_shared<event_catalog::state>();
+  std::map<std::pair<std::string, int>, std::string> seen;
+  const std::filesystem::path no_root;
+  for (const auto& document : documents) {
+    file_loader loader{no_root, problems, document.file, "", "", false};
+    add_major(*state, seen, loader, loader.load_text(document.text, document.origin));
   }
   return state;
 }

@@ -38,5 +38,16 @@ namespace detail {
 [[nodiscard]] std::shared_ptr<event_catalog::state> load_catalog_state(const std::filesystem::path& directory,
                                                                         std::vector<catalog_problem>& problems);
 
+// One catalog file that did not come from a directory (e.g. rebuilt from a registry's answers).
+struct catalog_document {
+  std::string file;                // the path it would have in a catalog directory (naming rules apply)
+  std::string text;                // the file's JSON
+  std::filesystem::path origin;    // recorded as event_type_entry::file (e.g. the registry URL)
+};
+
+// The same checks as load_catalog_state over documents instead of a directory.
+[[nodiscard]] std::shared_ptr<event_catalog::state> load_catalog_state(const std::vector<catalog_document>& documents,
+                                                                        std::vector<catalog_problem>& problems);
+
 }  // namespace detail
 }  // namespace aw::events

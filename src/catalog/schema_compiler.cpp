@@ -685,6 +685,28 @@ class compiler {
       }
     }
     if (d7) n.prefix_items_keyword = "items";
+    if (n.has_enum) {
+      n.enum_all_strings = true;
+      for (const auto& v : n.enum_values) {
+        if (!v.is_string()) {
+          n.enum_all_strings = false;
+          break;
+        }
+        n.enum_strings.emplace_back(std::string_view(v));
+      }
+      if (!n.enum_all_strings) n.enum_strings.clear();
+    }
+    if (n.properties.size() >= 4 && n.properties.size() < 16384) {
+      size_t slots = 8;
+      while (slots < 2 * n.properties.size()) slots *= 2;
+      n.property_slots.assign(slots, -1);
+      n.property_mask = static_cast<uint32_t>(slots - 1);
+      for (size_t i = 0; i < n.properties.size(); ++i) {
+        uint32_t pos = schema_detail::property_hash(n.properties[i].name) & n.property_mask;
+        while (n.property_slots[pos] >= 0) pos = (pos + 1) & n.property_mask;
+        n.property_slots[pos] = static_cast<int16_t>(i);
+      }
+    }
     if (!n.required.empty() && n.required.size() <= 64) {
       size_t covered = 0;
       for (size_t r = 0; r < n.required.size(); ++r) {
@@ -724,7 +746,7 @@ class compiler {
     auto re = std::make_unique<RE2>(translated, re_options);
     if (!re->ok())
       return invalid(where, "\"" + std::string(keyword) + "\" pattern \"" + std::string(pattern) + "\" does not compile: " + re->error());
-    program_.regexes.push_back({std::string(pattern), std::move(re)});
+    program_.regexes.push_back({std::string(pattern), std::move(re), schema_detail::fast_regex::build(pattern)});
     return static_cast<uint32_t>(program_.regexes.size() - 1);
   }
 

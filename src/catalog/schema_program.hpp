@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <simdjson.h>
 
 #include "aw/events/json_schema.hpp"
+#include "catalog/fast_regex.hpp"
 
 namespace aw::events::schema_detail {
 
@@ -56,8 +58,10 @@ enum class format_kind : uint8_t {
 struct regex {
   std::string source;  // the ECMA pattern as written, for messages
   std::unique_ptr<RE2> re;
+  std::unique_ptr<fast_regex> fast;  // the same pattern as a DFA, when it is in fast_regex's subset
   // Unanchored search, as ECMA RegExp.test; Match() directly skips PartialMatch's argument plumbing.
   bool matches(std::string_view text) const {
+    if (fast) return fast->matches(text);
     return re->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, nullptr, 0);
   }
 };
@@ -99,6 +103,9 @@ struct node {
   element const_value;
   bool has_enum = false;
   std::vector<element> enum_values;
+  // When every enum value is a string: those strings, compared directly without JSON-equality dispatch.
+  bool enum_all_strings = false;
+  std::vector<std::string_view> enum_strings;
 
   int32_t ref = no_node;
   int32_t dynamic_ref = no_node;
@@ -133,6 +140,10 @@ struct node {
 
   // objects
   std::vector<named_node> properties;
+  // "properties" as an open-addressing table of indices into `properties` (-1: empty) when there are more
+  // than a few: one probe and one comparison per instance member instead of a scan.
+  std::vector<int16_t> property_slots;
+  uint32_t property_mask = 0;
   std::vector<pattern_node> pattern_properties;
   int32_t additional_properties = no_node;
   int32_t property_names = no_node;
@@ -154,6 +165,40 @@ struct node {
   bool has_object_keywords = false;
   bool has_applicators = false;
 };
+
+// Equality of two byte ranges of length n, inline for the short names and enum values schemas are made
+// of (a libc memcmp call costs more than the comparison). Loads stay within [a, a + n) and [b, b + n).
+inline bool same_bytes(const char* a, const char* b, size_t n) noexcept {
+  auto load64 = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  auto load32 = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load64(a) == load64(b) && load64(a + n - 8) == load64(b + n - 8);
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+// The hash of "properties" tables: length and three characters, cheap and distinct for typical names.
+inline uint32_t property_hash(std::string_view k) noexcept {
+  uint32_t h = static_cast<uint32_t>(k.size()) * 0x9E3779B1u;
+  if (!k.empty()) {
+    h ^= static_cast<uint8_t>(k.front()) * 0x85EBCA6Bu;
+    h ^= static_cast<uint8_t>(k.back()) * 0xC2B2AE35u;
+    h ^= static_cast<uint8_t>(k[k.size() / 2]) * 0x27D4EB2Fu;
+  }
+  return h ^ (h >> 15);
+}
 
 struct resource {
   std::string uri;

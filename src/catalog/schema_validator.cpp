@@ -276,10 +276,22 @@ class evaluator {
     }
     if (n.has_enum) {
       bool found = false;
-      for (const auto& candidate : n.enum_values) {
-        if (json_equal(value, candidate)) {
-          found = true;
-          break;
+      if (n.enum_all_strings) {
+        if (t == dom::element_type::STRING) {
+          const std::string_view v(value);
+          for (std::string_view candidate : n.enum_strings) {
+            if (candidate.size() == v.size() && schema_detail::same_bytes(candidate.data(), v.data(), v.size())) {
+              found = true;
+              break;
+            }
+          }
+        }
+      } else {
+        for (const auto& candidate : n.enum_values) {
+          if (json_equal(value, candidate)) {
+            found = true;
+            break;
+          }
         }
       }
       if (!found) {
@@ -666,6 +678,25 @@ class evaluator {
     return true;
   }
 
+  // The first "properties" entry named key, or null.
+  static const schema_detail::named_node* find_property(const node& n, std::string_view key) {
+    if (!n.property_slots.empty()) {
+      uint32_t pos = schema_detail::property_hash(key) & n.property_mask;
+      for (;;) {
+        const int16_t i = n.property_slots[pos];
+        if (i < 0) return nullptr;
+        const auto& property = n.properties[static_cast<size_t>(i)];
+        if (property.name.size() == key.size() && schema_detail::same_bytes(property.name.data(), key.data(), key.size()))
+          return &property;
+        pos = (pos + 1) & n.property_mask;
+      }
+    }
+    for (const auto& property : n.properties)
+      if (property.name.size() == key.size() && schema_detail::same_bytes(property.name.data(), key.data(), key.size()))
+        return &property;
+    return nullptr;
+  }
+
   bool eval_object(const node& n, element value, annotations* ann) {
     bool ok = true;
     dom::object object = value.get_object();
@@ -710,17 +741,14 @@ class evaluator {
       for (auto [key, member] : object) {
         path_guard p(c_, c_.instance_path, {key});
         bool matched = false;
-        for (const auto& property : n.properties) {
-          if (property.name.size() == key.size() && property.name == key) {
-            matched = true;
-            if (property.required_bit >= 0) present |= uint64_t{1} << property.required_bit;
-            path_guard k(c_, c_.keyword_path, {"properties"});
-            path_guard kn(c_, c_.keyword_path, {property.name});
-            if (!eval(property.node, member, nullptr)) {
-              if (!c_.report) return false;
-              ok = false;
-            }
-            break;
+        if (const auto* property = find_property(n, key)) {
+          matched = true;
+          if (property->required_bit >= 0) present |= uint64_t{1} << property->required_bit;
+          path_guard k(c_, c_.keyword_path, {"properties"});
+          path_guard kn(c_, c_.keyword_path, {property->name});
+          if (!eval(property->node, member, nullptr)) {
+            if (!c_.report) return false;
+            ok = false;
           }
         }
         for (const auto& pattern : n.pattern_properties) {
@@ -853,16 +881,14 @@ simdjson::error_code parse_instance(std::string_view json, element& root) {
 
 }  // namespace
 
-std::vector<validation_error> json_schema::validate(std::string_view instance_json) const {
-  element root;
-  if (auto err = parse_instance(instance_json, root)) {
-    return {{"", "", std::string("instance is not valid JSON: ") + simdjson::error_message(err)}};
-  }
+namespace {
+
+std::vector<validation_error> validate_root(const json_schema::program& program, element root) {
   context c;
-  c.program = program_.get();
+  c.program = &program;
   {
     evaluator e(c);
-    if (e.eval(program_->root, root, nullptr)) return {};
+    if (e.eval(program.root, root, nullptr)) return {};
   }
   std::vector<validation_error> errors;
   c.report = true;
@@ -870,18 +896,57 @@ std::vector<validation_error> json_schema::validate(std::string_view instance_js
   c.scope.clear();
   c.depth = 0;
   evaluator e(c);
-  e.eval(program_->root, root, nullptr);
+  e.eval(program.root, root, nullptr);
   if (errors.empty()) errors.push_back({"", "", "instance does not match the schema"});
   return errors;
+}
+
+bool is_valid_root(const json_schema::program& program, element root) {
+  context c;
+  c.program = &program;
+  evaluator e(c);
+  return e.eval(program.root, root, nullptr);
+}
+
+}  // namespace
+
+struct json_document::state {
+  dom::document document;
+  element root;
+};
+
+json_document::json_document(std::unique_ptr<state> s) : state_(std::move(s)) {}
+json_document::json_document(json_document&&) noexcept = default;
+json_document& json_document::operator=(json_document&&) noexcept = default;
+json_document::~json_document() = default;
+
+result<json_document> json_document::parse(std::string_view json) {
+  auto s = std::make_unique<state>();
+  thread_local dom::parser parser;
+  // parse_into_document copies the text into its own padded buffer when needed.
+  auto err = parser.parse_into_document(s->document, json.data(), json.size()).get(s->root);
+  if (err) return make_error(errc::invalid_argument, std::string("instance is not valid JSON: ") + simdjson::error_message(err));
+  return json_document(std::move(s));
+}
+
+std::vector<validation_error> json_schema::validate(std::string_view instance_json) const {
+  element root;
+  if (auto err = parse_instance(instance_json, root)) {
+    return {{"", "", std::string("instance is not valid JSON: ") + simdjson::error_message(err)}};
+  }
+  return validate_root(*program_, root);
 }
 
 bool json_schema::is_valid(std::string_view instance_json) const {
   element root;
   if (parse_instance(instance_json, root)) return false;
-  context c;
-  c.program = program_.get();
-  evaluator e(c);
-  return e.eval(program_->root, root, nullptr);
+  return is_valid_root(*program_, root);
 }
+
+std::vector<validation_error> json_schema::validate(const json_document& instance) const {
+  return validate_root(*program_, instance.parsed().root);
+}
+
+bool json_schema::is_valid(const json_document& instance) const { return is_valid_root(*program_, instance.parsed().root); }
 
 }  // namespace aw::events

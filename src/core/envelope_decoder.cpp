@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "aw/events/envelope.hpp"
 #include "core/envelope_rules.hpp"
@@ -113,9 +114,9 @@ struct envelope_decoder::impl {
   od::document* doc = nullptr;
   json_fault fault;
   std::vector<validation_error> errors;
-  envelope out;
+  envelope* out = nullptr;  // the caller's envelope, filled in place
 
-  result<envelope> decode(std::string_view json);
+  result<void> decode_into(std::string_view json, envelope& target);
 
   void copy_to_padded_buffer(std::string_view json);
   bool fail(simdjson::error_code code, const char* what = nullptr);
@@ -378,7 +379,7 @@ bool envelope_decoder::impl::process_trace_context(od::value& v) {
         if (auto err = value.get_string().get(text)) {
           ok = fail(err, "invalid string");
         } else {
-          std::string& target = is_trace_id ? out.meta.trace.trace_id : out.meta.trace.span_id;
+          std::string& target = is_trace_id ? out->meta.trace.trace_id : out->meta.trace.span_id;
           target.assign(text);
           const char* problem = is_trace_id ? detail::trace_id_problem(text) : detail::span_id_problem(text);
           if (problem != nullptr) errors.push_back(detail::bad_format(location, problem, text));
@@ -430,7 +431,7 @@ bool envelope_decoder::impl::process_meta(od::value& v) {
           unknown_seen.push_back(key);
           // Kept as written (key escapes and the value's inner spacing included) so that
           // re-encoding passes it on unchanged.
-          std::string& extra = out.meta.extra_members;
+          std::string& extra = out->meta.extra_members;
           if (!extra.empty()) extra.push_back(',');
           extra.push_back('"');
           extra.append(raw_key, end_of_raw_key(raw_key));
@@ -446,14 +447,14 @@ bool envelope_decoder::impl::process_meta(od::value& v) {
       } else {
         seen |= bit;
         switch (member) {
-          case meta_member::id: ok = process_string_member(member, value, out.meta.id); break;
-          case meta_member::type: ok = process_string_member(member, value, out.meta.type); break;
-          case meta_member::version: ok = process_string_member(member, value, out.meta.version); break;
-          case meta_member::timestamp: ok = process_string_member(member, value, out.meta.timestamp); break;
+          case meta_member::id: ok = process_string_member(member, value, out->meta.id); break;
+          case meta_member::type: ok = process_string_member(member, value, out->meta.type); break;
+          case meta_member::version: ok = process_string_member(member, value, out->meta.version); break;
+          case meta_member::timestamp: ok = process_string_member(member, value, out->meta.timestamp); break;
           case meta_member::correlation_id:
-            ok = process_string_member(member, value, out.meta.correlation_id);
+            ok = process_string_member(member, value, out->meta.correlation_id);
             break;
-          case meta_member::source: ok = process_string_member(member, value, out.meta.source); break;
+          case meta_member::source: ok = process_string_member(member, value, out->meta.source); break;
           case meta_member::trace_context: ok = process_trace_context(value); break;
           case meta_member::count: break;
         }
@@ -503,7 +504,7 @@ bool envelope_decoder::impl::process_root_object(od::object& root) {
         const char* end = nullptr;
         ok = check_value(value, &end);
         if (ok && type == od::json_type::object) {
-          out.data.assign(start, end);
+          out->data.assign(start, end);
         } else if (ok) {
           errors.push_back(detail::wrong_type("/data", "an object", type_name(type)));
         }
@@ -557,10 +558,29 @@ error envelope_decoder::impl::json_error() const {
   return error{code, std::move(message), is_retriable(code), std::move(details)};
 }
 
-result<envelope> envelope_decoder::impl::decode(std::string_view json) {
+namespace {
+
+// Clears every member but keeps the strings' capacity, so a reused envelope decodes without allocating.
+void clear_envelope(envelope& e) noexcept {
+  e.meta.id.clear();
+  e.meta.type.clear();
+  e.meta.version.clear();
+  e.meta.timestamp.clear();
+  e.meta.correlation_id.clear();
+  e.meta.source.clear();
+  e.meta.trace.trace_id.clear();
+  e.meta.trace.span_id.clear();
+  e.meta.extra_members.clear();
+  e.data.clear();
+}
+
+}  // namespace
+
+result<void> envelope_decoder::impl::decode_into(std::string_view json, envelope& target) {
   fault = json_fault{};
   errors.clear();
-  out = envelope{};
+  clear_envelope(target);
+  out = &target;
   doc = nullptr;
 
   copy_to_padded_buffer(json);
@@ -569,14 +589,16 @@ result<envelope> envelope_decoder::impl::decode(std::string_view json) {
   od::document document;
   if (auto err = parser.iterate(buffer.get(), json.size(), capacity).get(document)) {
     fail(err);
+    out = nullptr;
     return make_error(json_error());
   }
   doc = &document;
-  const auto finish = [&](bool ok) -> result<envelope> {
+  const auto finish = [&](bool ok) -> result<void> {
     doc = nullptr;
+    out = nullptr;
     if (!ok) return make_error(json_error());
-    if (!errors.empty()) return make_error(detail::envelope_error(std::move(errors)));
-    return std::move(out);
+    if (!errors.empty()) return make_error(detail::envelope_error(std::exchange(errors, {})));
+    return {};
   };
 
   od::json_type type;
@@ -613,9 +635,15 @@ envelope_decoder::envelope_decoder(envelope_decoder&&) noexcept = default;
 envelope_decoder& envelope_decoder::operator=(envelope_decoder&&) noexcept = default;
 
 result<envelope> envelope_decoder::decode(std::string_view json) {
+  envelope out;
+  if (auto ok = decode_into(json, out); !ok) return make_error(std::move(ok.error()));
+  return out;
+}
+
+result<void> envelope_decoder::decode_into(std::string_view json, envelope& out) {
   // A moved-from decoder stays usable.
   if (!impl_) impl_ = std::make_unique<impl>();
-  return impl_->decode(json);
+  return impl_->decode_into(json, out);
 }
 
 result<envelope> decode_envelope(std::string_view json) {

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/ids_raw.hpp"
 #include "core/log.hpp"
 
 namespace aw::events {
@@ -78,25 +80,18 @@ void random_bytes(unsigned char* out, std::size_t n) {
   pool.take(out, n);
 }
 
-void append_hex(std::string& out, const unsigned char* bytes, std::size_t n) {
+char* put_hex(char* out, const unsigned char* bytes, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(hex_digits[bytes[i] >> 4]);
-    out.push_back(hex_digits[bytes[i] & 0xf]);
+    *out++ = hex_digits[bytes[i] >> 4];
+    *out++ = hex_digits[bytes[i] & 0xf];
   }
+  return out;
 }
 
 // Random lowercase hex id of n bytes that is not all zero (W3C forbids all-zero trace and span ids).
 std::string random_hex_id(std::size_t n) {
-  std::array<unsigned char, 16> bytes{};
-  for (;;) {
-    random_bytes(bytes.data(), n);
-    bool all_zero = true;
-    for (std::size_t i = 0; i < n; ++i) all_zero = all_zero && bytes[i] == 0;
-    if (!all_zero) break;
-  }
-  std::string out;
-  out.reserve(2 * n);
-  append_hex(out, bytes.data(), n);
+  std::string out(2 * n, '0');
+  detail::write_random_hex_id(out.data(), 2 * n);
   return out;
 }
 
@@ -157,35 +152,65 @@ std::optional<timestamp_fields> parse_timestamp_fields(std::string_view s) noexc
   return timestamp_fields{date, hour, minute, second, millisecond};
 }
 
+void write_timestamp(std::chrono::system_clock::time_point t, char* buf) noexcept;
+
 }  // namespace
 
-std::string new_uuid_v4() {
+namespace detail {
+
+void write_uuid_v4(char* out) noexcept {
   std::array<unsigned char, 16> b{};
   random_bytes(b.data(), b.size());
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10xx (RFC 4122)
-  std::string out;
-  out.reserve(36);
-  append_hex(out, b.data(), 4);
-  out.push_back('-');
-  append_hex(out, b.data() + 4, 2);
-  out.push_back('-');
-  append_hex(out, b.data() + 6, 2);
-  out.push_back('-');
-  append_hex(out, b.data() + 8, 2);
-  out.push_back('-');
-  append_hex(out, b.data() + 10, 6);
+  out = put_hex(out, b.data(), 4);
+  *out++ = '-';
+  out = put_hex(out, b.data() + 4, 2);
+  *out++ = '-';
+  out = put_hex(out, b.data() + 6, 2);
+  *out++ = '-';
+  out = put_hex(out, b.data() + 8, 2);
+  *out++ = '-';
+  put_hex(out, b.data() + 10, 6);
+}
+
+void write_random_hex_id(char* out, std::size_t chars) noexcept {
+  std::array<unsigned char, 16> bytes{};
+  const std::size_t n = std::min(chars / 2, bytes.size());
+  for (;;) {
+    random_bytes(bytes.data(), n);
+    bool all_zero = true;
+    for (std::size_t i = 0; i < n; ++i) all_zero = all_zero && bytes[i] == 0;
+    if (!all_zero) break;
+  }
+  put_hex(out, bytes.data(), n);
+}
+
+void write_now_timestamp(char* out) noexcept { write_timestamp(std::chrono::system_clock::now(), out); }
+
+}  // namespace detail
+
+std::string new_uuid_v4() {
+  std::string out(detail::uuid_chars, '0');
+  detail::write_uuid_v4(out.data());
   return out;
 }
 
 std::string format_timestamp(std::chrono::system_clock::time_point t) {
+  std::string out(detail::timestamp_chars, '0');
+  write_timestamp(t, out.data());
+  return out;
+}
+
+namespace {
+
+void write_timestamp(std::chrono::system_clock::time_point t, char* buf) noexcept {
   using namespace std::chrono;
   // floor, not duration_cast: times before 1970 must round toward the past, not toward zero.
   const auto ms = floor<milliseconds>(t);
   const auto day_start = floor<days>(ms);
   const year_month_day date{day_start};
   const hh_mm_ss clock{ms - day_start};
-  char buf[24];
   put_digits(buf, static_cast<unsigned>(static_cast<int>(date.year())), 4);
   buf[4] = '-';
   put_digits(buf + 5, static_cast<unsigned>(date.month()), 2);
@@ -200,8 +225,9 @@ std::string format_timestamp(std::chrono::system_clock::time_point t) {
   buf[19] = '.';
   put_digits(buf + 20, static_cast<unsigned>(clock.subseconds().count()), 3);
   buf[23] = 'Z';
-  return std::string(buf, sizeof buf);
 }
+
+}  // namespace
 
 std::string now_timestamp() { return format_timestamp(std::chrono::system_clock::now()); }
 

@@ -96,4 +96,19 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+void append_validation_errors(std::string& out, const std::vector<validation_error>& errors) {
+  out += '[';
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"instanceLocation\":";
+    append_json_string(out, errors[i].instance_location);
+    out += ",\"keywordLocation\":";
+    append_json_string(out, errors[i].keyword_location);
+    out += ",\"error\":";
+    append_json_string(out, errors[i].message);
+    out += '}';
+  }
+  out += ']';
+}
+
 }  // namespace aw::events::detail

@@ -3,6 +3,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "aw/events/result.hpp"
 
 namespace aw::events::detail {
 
@@ -10,6 +13,10 @@ namespace aw::events::detail {
 // repaired here: callers validate UTF-8 where bytes come from outside.
 void append_json_string(std::string& out, std::string_view s);
 [[nodiscard]] std::string json_string(std::string_view s);
+
+// Appends [{"instanceLocation","keywordLocation","error"}…]: validation errors in JSON Schema's "basic"
+// output form, as the CLI, dead letters and the gateway all report them.
+void append_validation_errors(std::string& out, const std::vector<validation_error>& errors);
 
 // JSON Pointer token escaping (RFC 6901): ~ -> ~0, / -> ~1.
 [[nodiscard]] std::string pointer_token(std::string_view token);

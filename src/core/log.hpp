@@ -1,5 +1,7 @@
-// Structured logs: one JSON object per line on stderr ({"ts","level","msg",fields...}).
-// Never log secrets (tokens, keys): callers pass only what may be read by operators.
+// Structured logs: one JSON object per line on stderr ({"ts","level","msg",fields...}), or a human-readable
+// line with AW_EVENTS_LOG_FORMAT=text. Lines written while an event context is current (a handler runs, a
+// service set one) carry its correlation_id, trace_id and span_id; lines carry the service once set_service
+// ran. Never log secrets (tokens, keys): callers pass only what may be read by operators.
 #pragma once
 
 #include <initializer_list>
@@ -21,5 +23,11 @@ inline void error(std::string_view m, std::initializer_list<field> f = {}) { wri
 // Lines below this level are dropped. Default info; AW_EVENTS_LOG_LEVEL=debug|info|warn|error overrides.
 void set_min_level(level lvl);
 [[nodiscard]] bool enabled(level lvl) noexcept;
+
+enum class format { json, text };
+// Default json; AW_EVENTS_LOG_FORMAT=text|json overrides.
+void set_format(format f);
+// Adds "service" to every line (unless a line names its own).
+void set_service(std::string_view service);
 
 }  // namespace aw::events::log

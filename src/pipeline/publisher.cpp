@@ -10,7 +10,9 @@
 #include "aw/events/catalog.hpp"
 #include "aw/events/context.hpp"
 #include "aw/events/ids.hpp"
+#include "core/ids_raw.hpp"
 #include "core/json_check.hpp"
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "pipeline/timer_queue.hpp"
 
@@ -72,23 +74,28 @@ struct pending_event {
   void set_event(const envelope& event) {
     value.clear();
     encode_to(event, value);
+    set_fields(event.meta.id, event.meta.correlation_id, event.meta.type, event.meta.version, event.meta.trace.trace_id,
+               event.meta.trace.span_id);
+  }
+
+  // Copies the header fields in; traceparent is built from the trace and span id.
+  void set_fields(std::string_view id, std::string_view correlation_id, std::string_view type, std::string_view version,
+                  std::string_view trace_id, std::string_view span_id) {
     char traceparent[55];  // 00-<32 hex>-<16 hex>-01
     std::string_view parent;
     std::string fallback;
-    const auto& t = event.meta.trace;
-    if (t.trace_id.size() == 32 && t.span_id.size() == 16) {
+    if (trace_id.size() == 32 && span_id.size() == 16) {
       std::memcpy(traceparent, "00-", 3);
-      std::memcpy(traceparent + 3, t.trace_id.data(), 32);
+      std::memcpy(traceparent + 3, trace_id.data(), 32);
       traceparent[35] = '-';
-      std::memcpy(traceparent + 36, t.span_id.data(), 16);
+      std::memcpy(traceparent + 36, span_id.data(), 16);
       std::memcpy(traceparent + 52, "-01", 3);
       parent = std::string_view(traceparent, sizeof traceparent);
     } else {
-      fallback = to_traceparent(t);
+      fallback = to_traceparent(trace_context{std::string(trace_id), std::string(span_id)});
       parent = fallback;
     }
-    const std::string_view parts[5] = {event.meta.id, event.meta.correlation_id, event.meta.type, event.meta.version,
-                                       parent};
+    const std::string_view parts[5] = {id, correlation_id, type, version, parent};
     std::size_t total = 0;
     for (auto part : parts) total += part.size();
     uses_spilled = total > inline_fields.size();
@@ -106,7 +113,8 @@ struct pending_event {
     record rec;
     rec.topic = topic;
     rec.key = key;
-    rec.value = value;
+    rec.value.reserve(value.size());  // exact: a plain copy would allocate the source's spare capacity too
+    rec.value.append(value);
     rec.headers.reserve(6 + extra_headers.size());
     rec.headers.push_back({"aw-event-id", std::string(get(id_field))});
     rec.headers.push_back({"aw-event-type", std::string(get(type_field))});
@@ -213,15 +221,83 @@ struct publisher::impl {
                           "\"" + options.version + "\" is not a version MAJOR.MINOR"});
     }
     if (!admit(std::move(problems), options, type, options.version, data, done)) return;
-    envelope event;
-    event.meta.id = new_uuid_v4();
-    event.meta.type = std::string(type);
-    event.meta.version = std::move(options.version);
-    event.meta.timestamp = now_timestamp();
-    event.meta.source = config_.service;
-    fill_context(event.meta, options);
-    event.data = std::string(data);
-    send_envelope(event, std::move(options), std::move(done));
+    // The envelope is written straight into the record value from fixed-size buffers: no envelope object and
+    // none of its strings are built on this path (the bytes are those encode() writes for the same fields).
+    char id[detail::uuid_chars];
+    detail::write_uuid_v4(id);
+    char timestamp[detail::timestamp_chars];
+    detail::write_now_timestamp(timestamp);
+    const std::string_view id_view(id, sizeof id);
+
+    const event_context* context = current_context();
+    char generated_correlation[detail::uuid_chars];
+    std::string_view correlation_id;
+    if (!options.correlation_id.empty()) {
+      correlation_id = options.correlation_id;
+    } else if (context && !context->correlation_id.empty()) {
+      correlation_id = context->correlation_id;
+    } else {
+      detail::write_uuid_v4(generated_correlation);
+      correlation_id = std::string_view(generated_correlation, sizeof generated_correlation);
+      warn_generated_correlation(id_view, correlation_id, type);
+    }
+    const trace_context* parent = options.parent ? &*options.parent : (context && context->trace ? &*context->trace : nullptr);
+    char new_trace_id[detail::trace_id_chars];
+    std::string_view trace_id;
+    if (parent != nullptr) {
+      trace_id = parent->trace_id;
+    } else {
+      detail::write_random_hex_id(new_trace_id, sizeof new_trace_id);
+      trace_id = std::string_view(new_trace_id, sizeof new_trace_id);
+    }
+    char span_id[detail::span_id_chars];
+    detail::write_random_hex_id(span_id, sizeof span_id);
+    const std::string_view span_view(span_id, sizeof span_id);
+
+    auto pending = std::make_unique<pending_event>();
+    pending->topic = options.topic.empty() ? topic_for(type, config_.topics) : std::move(options.topic);
+    pending->key = std::move(options.key);
+    pending->extra_headers = std::move(options.headers);
+    std::string& out = pending->value;
+    out.reserve(200 + 2 * (correlation_id.size() + config_.service.size()) + type.size() + options.version.size() +
+                trace_id.size() + data.size());
+    out += R"({"meta":{"id":")";
+    out += id_view;
+    out += R"(","type":)";
+    detail::append_json_string(out, type);
+    out += R"(,"version":)";
+    detail::append_json_string(out, options.version);
+    out += R"(,"timestamp":")";
+    out.append(timestamp, sizeof timestamp);
+    out += R"(","correlation_id":)";
+    detail::append_json_string(out, correlation_id);
+    out += R"(,"source":)";
+    detail::append_json_string(out, config_.service);
+    out += R"(,"trace_context":{"trace_id":)";
+    detail::append_json_string(out, trace_id);
+    out += R"(,"span_id":")";
+    out += span_view;
+    out += R"("}},"data":)";
+    out += data;
+    out.push_back('}');
+    pending->set_fields(id_view, correlation_id, type, options.version, trace_id, span_view);
+    pending->done = std::move(done);
+    begin();
+    send(std::move(pending));
+  }
+
+  // Once per publisher at warn level (a missing request id is a wiring problem worth seeing), every event at
+  // debug level (so the generated id can be traced without flooding the log at full publish rate).
+  void warn_generated_correlation(std::string_view event_id, std::string_view correlation_id, std::string_view type) {
+    if (!warned_generated_correlation_.exchange(true)) {
+      log::warn("publishing without a correlation id in the caller's context: generating one per event "
+                "(each is logged at debug level)",
+                {{"service", config_.service}, {"type", type}});
+    }
+    if (log::enabled(log::level::debug)) {
+      log::debug("generated correlation id", {{"event_id", event_id}, {"correlation_id", correlation_id},
+                                              {"type", type}});
+    }
   }
 
   // The last gate before an event is built: envelope problems found so far, the key, then the catalog.
@@ -251,29 +327,6 @@ struct publisher::impl {
       log::warn("event refused by the catalog", {{"type", type}, {"version", version}, {"error", checked.error().describe()}});
     }
     return checked;
-  }
-
-  void fill_context(event_meta& meta, publish_options& options) {
-    const event_context* context = current_context();
-    if (!options.correlation_id.empty()) meta.correlation_id = std::move(options.correlation_id);
-    else if (context && !context->correlation_id.empty()) meta.correlation_id = context->correlation_id;
-    else {
-      meta.correlation_id = new_uuid_v4();
-      // Once per publisher at warn level (a missing request id is a wiring problem worth seeing), every event at
-      // debug level (so the generated id can be traced without flooding the log at full publish rate).
-      if (!warned_generated_correlation_.exchange(true)) {
-        log::warn("publishing without a correlation id in the caller's context: generating one per event "
-                  "(each is logged at debug level)",
-                  {{"service", config_.service}, {"type", meta.type}});
-      }
-      if (log::enabled(log::level::debug)) {
-        log::debug("generated correlation id", {{"event_id", meta.id}, {"correlation_id", meta.correlation_id},
-                                                {"type", meta.type}});
-      }
-    }
-    if (options.parent) meta.trace = child_span(*options.parent);
-    else if (context && context->trace) meta.trace = child_span(*context->trace);
-    else meta.trace = new_trace();
   }
 
   void send_envelope(const envelope& event, publish_options options, publish_callback done) {

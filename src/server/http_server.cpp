@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <charconv>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "server/http_upgrade.hpp"
 
 namespace aw::events::server {
 
@@ -53,6 +55,7 @@ struct http_server::impl {
   asio::io_context io_;
   tcp::acceptor acceptor_{io_};
   std::vector<std::pair<std::pair<std::string, std::string>, http_handler>> routes_;
+  std::vector<std::pair<std::string, upgrade_handler>> upgrade_routes_;
   std::vector<std::thread> threads_;
   bool started_ = false;
 
@@ -128,6 +131,20 @@ struct http_server::impl {
         request.headers[name] = std::string(field.value());
       }
       request.body = req.body();
+      if (beast::websocket::is_upgrade(req)) {
+        for (const auto& [prefix, handler] : owner.upgrade_routes_) {
+          if (!request.path.starts_with(prefix)) continue;
+          stream.expires_never();
+          auto connection = std::unique_ptr<upgraded_connection>(
+              new upgraded_connection{std::move(stream), std::move(buffer), parser->release(), std::move(request)});
+          try {
+            handler(std::move(connection));
+          } catch (const std::exception& e) {
+            log::error("upgrade handler threw", {{"path", prefix}, {"error", e.what()}});
+          }
+          return;
+        }
+      }
       auto answer = owner.dispatch(request);
       response = {};
       response.version(req.version());
@@ -178,6 +195,10 @@ result<std::unique_ptr<http_server>> http_server::bind(http_server_options optio
 
 void http_server::route(std::string method, std::string path, http_handler handler) {
   impl_->routes_.push_back({{std::move(method), std::move(path)}, std::move(handler)});
+}
+
+void http_server::route_upgrade(std::string path_prefix, upgrade_handler handler) {
+  impl_->upgrade_routes_.push_back({std::move(path_prefix), std::move(handler)});
 }
 
 void http_server::start() {

@@ -32,6 +32,11 @@ struct http_response {
 
 using http_handler = std::function<http_response(const http_request&)>;
 
+// A connection whose request asked for a protocol upgrade (WebSocket). Defined in server/http_upgrade.hpp
+// (Boost.Beast types); the handler owns it from then on and answers the request itself.
+struct upgraded_connection;
+using upgrade_handler = std::function<void(std::unique_ptr<upgraded_connection>)>;
+
 struct http_server_options {
   std::string listen = "127.0.0.1:8080";  // ADDR:PORT; port 0 picks a free port
   int threads = 1;
@@ -49,6 +54,9 @@ class http_server {
 
   // Routes must be added before start(). A path ending in '/' matches by prefix.
   void route(std::string method, std::string path, http_handler handler);
+  // Upgrade requests (`Connection: Upgrade`, `Upgrade: websocket`) whose path starts with path_prefix go to
+  // handler on a server thread instead of the routes above. Must be added before start().
+  void route_upgrade(std::string path_prefix, upgrade_handler handler);
   void start();
   void stop();
   [[nodiscard]] std::string address() const;  // "127.0.0.1:PORT" as bound

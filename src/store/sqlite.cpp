@@ -26,8 +26,9 @@ void statement::bind_int64(int index, std::int64_t value) noexcept { sqlite3_bin
 void statement::bind_null(int index) noexcept { sqlite3_bind_null(stmt_, index); }
 
 void statement::bind_text(int index, std::string_view value, bool copy) noexcept {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
+  // As for blobs: an empty view may have a null pointer, which would bind NULL instead of ''.
+  const char* data = value.data() != nullptr ? value.data() : "";
+  sqlite3_bind_text(stmt_, index, data, static_cast<int>(value.size()), copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
 }
 
 void statement::bind_blob(int index, std::string_view value, bool copy) noexcept {

@@ -330,3 +330,36 @@ TEST_F(catalog_loader_test, forward_and_full_modes_follow_the_direction_of_each_
 
 }  // namespace
 }  // namespace aw::events
+
+namespace aw::events {
+namespace {
+
+// publish without --version: the latest minor of the highest major still in service.
+TEST_F(catalog_loader_test, default_version_is_the_latest_minor_of_the_latest_major_in_service) {
+  auto shipped_catalog = event_catalog::load_directory(dir_);
+  ASSERT_TRUE(shipped_catalog) << shipped_catalog.error().describe();
+  // content.book.published: 1.0, 1.1 (deprecated since 2025-01-31) and 2.0.
+  EXPECT_EQ(shipped_catalog->default_version("content.book.published", "2024-01-01"), "2.0");
+  EXPECT_EQ(shipped_catalog->default_version("content.book.published"), "2.0");
+  EXPECT_EQ(shipped_catalog->default_version("no.such.type"), std::nullopt);
+
+  // Retire major 2 on 2030-01-01: before that day it stays the default, from that day on major 1 is.
+  edit("content/book.published.v2.json", "\"consumers\": [",
+       "\"deprecated\": {\"date\": \"2030-01-01\", \"note\": \"Use v3.\"},\n  \"consumers\": [");
+  auto retired = event_catalog::load_directory(dir_);
+  ASSERT_TRUE(retired) << retired.error().describe();
+  EXPECT_EQ(retired->default_version("content.book.published", "2029-12-31"), "2.0");
+  // Every major retired from then on: the highest one is still the answer (a producer must write something).
+  EXPECT_EQ(retired->default_version("content.book.published", "2030-01-01"), "2.0");
+
+  // Major 1 retired only in 2031: between the two dates major 2 is retired and major 1 (1.1) is the default.
+  edit("content/book.published.v1.json", "\"2025-01-31\"", "\"2031-01-01\"");
+  auto both = event_catalog::load_directory(dir_);
+  ASSERT_TRUE(both) << both.error().describe();
+  EXPECT_EQ(both->default_version("content.book.published", "2029-12-31"), "2.0");
+  EXPECT_EQ(both->default_version("content.book.published", "2030-06-01"), "1.1");
+  EXPECT_EQ(both->default_version("content.book.published", "2031-01-01"), "2.0");
+}
+
+}  // namespace
+}  // namespace aw::events

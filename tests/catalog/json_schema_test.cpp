@@ -245,3 +245,42 @@ TEST(json_schema, copies_share_the_compiled_program) {
 
 }  // namespace
 }  // namespace aw::events
+
+namespace aw::events {
+namespace {
+
+TEST(json_schema, validates_a_document_parsed_beforehand_like_its_text) {
+  auto schema = compile_ok(person_schema);
+  const std::string good = R"({"name":"Ada","age":36,"tags":["math"]})";
+  const std::string bad = R"({"name":"","age":12,"tags":["Math"]})";
+  auto good_doc = json_document::parse(good);
+  auto bad_doc = json_document::parse(bad);
+  ASSERT_TRUE(good_doc && bad_doc);
+  EXPECT_TRUE(schema.is_valid(*good_doc));
+  EXPECT_TRUE(schema.validate(*good_doc).empty());
+  EXPECT_FALSE(schema.is_valid(*bad_doc));
+  EXPECT_EQ(schema.validate(*bad_doc), schema.validate(bad));
+  // One parsed document, several schemas; and a moved document stays usable.
+  auto anything = compile_ok(R"({"type":"object"})");
+  json_document moved = std::move(*bad_doc);
+  EXPECT_TRUE(anything.is_valid(moved));
+  EXPECT_FALSE(schema.is_valid(moved));
+
+  auto broken = json_document::parse(R"({"name":)");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, errc::invalid_argument);
+  EXPECT_THAT(broken.error().message, HasSubstr("not valid JSON"));
+}
+
+// Patterns outside the DFA subset ("\s", ".") still run on RE2, also in linear time.
+TEST(json_schema, decides_a_hostile_pattern_outside_the_dfa_subset_in_linear_time) {
+  auto schema = compile_ok(R"({"pattern": "^(\\s?.a+)+$"})");
+  std::string instance = "\"" + std::string(50000, 'a') + "!\"";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(schema.is_valid(instance));  // every repetition ends with "a", the text ends with "!"
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 50);
+}
+
+}  // namespace
+}  // namespace aw::events

@@ -113,6 +113,46 @@ TEST(envelope_decoder, one_decoder_is_reusable_across_sizes_and_failures) {
   }
 }
 
+TEST(envelope_decoder, decode_into_refills_one_envelope_without_stale_fields) {
+  envelope_decoder decoder;
+  envelope target;
+  // First an event with extra meta members and long fields, then one without: nothing may carry over.
+  const std::string extra = R"("tenant":"t-1")";
+  const auto with_extra = replace_once(sample_json(), R"("source":"content",)", R"("source":"content",)" + extra + ",");
+  ASSERT_TRUE(decoder.decode_into(with_extra, target));
+  EXPECT_EQ(target.meta.extra_members, extra);
+  ASSERT_TRUE(decoder.decode_into(sample_json(), target));
+  EXPECT_EQ(target, sample_envelope());
+
+  // A failure reports exactly what decode reports, and the next decode is whole again.
+  const auto broken = replace_once(sample_json(), R"("version":"1.0")", R"("version":"01.0")");
+  auto failed = decoder.decode_into(broken, target);
+  auto failed_decode = decoder.decode(broken);
+  ASSERT_FALSE(failed);
+  ASSERT_FALSE(failed_decode);
+  EXPECT_EQ(failed.error().code, errc::invalid_envelope);
+  EXPECT_EQ(failed.error().details, failed_decode.error().details);
+  EXPECT_EQ(failed.error().details.at(0).instance_location, "/meta/version");
+  auto bad_json = decoder.decode_into(R"({"meta":{"id":)", target);
+  ASSERT_FALSE(bad_json);
+  EXPECT_EQ(bad_json.error().code, errc::invalid_json);
+  ASSERT_TRUE(decoder.decode_into(sample_json(), target));
+  EXPECT_EQ(target, sample_envelope());
+}
+
+TEST(envelope_decoder, decode_into_keeps_capacity_once_warm) {
+  envelope_decoder decoder;
+  envelope target;
+  ASSERT_TRUE(decoder.decode_into(sample_json(), target));
+  const char* data_buffer = target.data.data();
+  const char* id_buffer = target.meta.id.data();
+  ASSERT_TRUE(decoder.decode_into(sample_json(), target));
+  // Same buffers: the strings were refilled in place, not reallocated.
+  EXPECT_EQ(target.data.data(), data_buffer);
+  EXPECT_EQ(target.meta.id.data(), id_buffer);
+  EXPECT_EQ(target, sample_envelope());
+}
+
 TEST(envelope_decoder, moved_from_decoder_still_decodes) {
   envelope_decoder a;
   envelope_decoder b(std::move(a));

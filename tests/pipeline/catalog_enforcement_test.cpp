@@ -151,6 +151,7 @@ TEST_F(catalog_enforcement_test, subscriber_does_not_check_types_it_does_not_han
   ASSERT_TRUE(unchecked->publish("search.index.dropped", R"({"x":1})", {.key = "b-1"}).get());
   subscriber_config config{.service = "content", .group = "other"};
   config.catalog = catalog_;
+  config.unknown_types_are_permanent = false;
   auto s = std::move(*subscriber::create(transport_, std::move(config)));
   ASSERT_TRUE(s->on("search.index.updated", 1, [](const received_event&) -> result<void> { return {}; }));
   int failures = 0;

@@ -92,6 +92,13 @@ class event_catalog {
   // the load with errc::invalid_argument whose details name the file and the JSON Pointer of each problem.
   [[nodiscard]] static result<event_catalog> load_directory(const std::filesystem::path& directory);
 
+  // Loads the catalog served by an `aw-events serve --catalog` registry at `url` ("http://HOST:PORT", a
+  // path prefix allowed): GET /v1/catalog/types, then every version of every type, each type rebuilt as its
+  // catalog file and checked like load_directory does. Errors name the URL, the request and what failed:
+  // unavailable (cannot connect, HTTP error), timeout (10 s per request), invalid_argument (bad URL,
+  // unexpected answer, or an invalid catalog, with details as load_directory).
+  [[nodiscard]] static result<event_catalog> load_url(std::string_view url);
+
   // Everything `load_directory` checks plus compatibility between the minors of each major under `mode`.
   // Never fails: an unreadable directory is itself a problem.
   [[nodiscard]] static std::vector<catalog_problem> check_directory(const std::filesystem::path& directory,
@@ -99,6 +106,10 @@ class event_catalog {
 
   // The entry of `type` at major version `major`, or null. The pointer lives as long as any copy of this catalog.
   [[nodiscard]] const event_type_entry* find(std::string_view type, int major) const;
+  // The version a producer writes for `type` when it names none: the latest minor of the highest major that
+  // is not retired (its deprecation date is after `today`), or of the highest major when all are retired;
+  // nullopt when the type is unknown. `today` is "YYYY-MM-DD" (empty: the current UTC date).
+  [[nodiscard]] std::optional<std::string> default_version(std::string_view type, std::string_view today = {}) const;
   // All entries, ordered by type then major.
   [[nodiscard]] std::vector<const event_type_entry*> entries() const;
 
@@ -121,6 +132,9 @@ class event_catalog {
   explicit event_catalog(std::shared_ptr<const state> state);
   std::shared_ptr<const state> state_;
 };
+
+// True when a --catalog / AW_EVENTS_CATALOG value names a registry (http:// or https://) rather than a directory.
+[[nodiscard]] bool is_catalog_url(std::string_view location) noexcept;
 
 // The AsyncAPI 3.0 document of a catalog: channels = topics (per_service strategy, dead-letter topics
 // excluded), operations = send per producer and receive per consumer, messages = each type and major with

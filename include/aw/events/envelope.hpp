@@ -61,6 +61,10 @@ class envelope_decoder {
   envelope_decoder& operator=(envelope_decoder&&) noexcept;
 
   [[nodiscard]] result<envelope> decode(std::string_view json);
+  // Same checks and errors as decode, written into `out`. Its strings are cleared and refilled in place, so
+  // decoding into one envelope again and again allocates nothing once their capacity suffices. On error
+  // `out` holds whatever was read before the error was found: use it only on success.
+  [[nodiscard]] result<void> decode_into(std::string_view json, envelope& out);
 
  private:
   struct impl;

@@ -28,6 +28,27 @@ struct schema_options {
   std::function<std::optional<std::string>(std::string_view uri)> resolve_remote;
 };
 
+// A JSON document parsed once, so that it can be checked against several schemas without being
+// parsed again (and so that validation can be measured apart from parsing).
+class json_document {
+ public:
+  // Fails with errc::invalid_argument when json is not one valid JSON value.
+  [[nodiscard]] static result<json_document> parse(std::string_view json);
+
+  json_document(json_document&&) noexcept;
+  json_document& operator=(json_document&&) noexcept;
+  json_document(const json_document&) = delete;
+  json_document& operator=(const json_document&) = delete;
+  ~json_document();
+
+  struct state;  // the parsed form; defined in src/catalog
+  [[nodiscard]] const state& parsed() const noexcept { return *state_; }
+
+ private:
+  explicit json_document(std::unique_ptr<state> s);
+  std::unique_ptr<state> state_;
+};
+
 class json_schema {
  public:
   // Compiles schema_json. Fails with errc::invalid_argument naming the location when the schema is
@@ -42,6 +63,9 @@ class json_schema {
   [[nodiscard]] std::vector<validation_error> validate(std::string_view instance_json) const;
   // Same decision as validate().empty(), without building any error.
   [[nodiscard]] bool is_valid(std::string_view instance_json) const;
+  // The same over a document parsed beforehand; no parsing, no allocation on a valid instance.
+  [[nodiscard]] std::vector<validation_error> validate(const json_document& instance) const;
+  [[nodiscard]] bool is_valid(const json_document& instance) const;
 
   [[nodiscard]] schema_draft draft() const noexcept;
 

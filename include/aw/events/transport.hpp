@@ -85,6 +85,17 @@ struct rebalance_listener {
   std::function<void(const std::vector<topic_partition>& partitions, bool lost)> on_revoked;
 };
 
+// Where a member stands in an assigned partition: the next offset it will hand out, and the end of the log.
+struct partition_position {
+  topic_partition partition;
+  std::int64_t position = -1;    // next offset to consume; -1 when not known yet (nothing fetched, none committed)
+  std::int64_t end_offset = -1;  // offset the next record appended will get (high watermark); -1 when unknown
+  // Records behind the end; -1 when either side is unknown.
+  [[nodiscard]] std::int64_t lag() const noexcept {
+    return position < 0 || end_offset < 0 ? -1 : (end_offset > position ? end_offset - position : 0);
+  }
+};
+
 struct consumer_options {
   std::string group_id;  // required
   std::string client_id = "aw-events";
@@ -121,6 +132,12 @@ class consumer {
   [[nodiscard]] virtual result<std::int64_t> committed(const topic_partition& partition) = 0;
   // Commits stored offsets, leaves the group (partitions go to the other members). Idempotent.
   virtual void close() = 0;
+  // Position and end of every assigned partition, for consumer-lag metrics. Cheap (no broker round trip where
+  // the transport caches the end); call from the polling thread. Transports that cannot tell return
+  // errc::invalid_argument.
+  [[nodiscard]] virtual result<std::vector<partition_position>> positions() {
+    return make_error(errc::invalid_argument, "consumer positions are not available on this transport");
+  }
 };
 
 // What a transport can and cannot do; the conformance suite skips what is not supported.

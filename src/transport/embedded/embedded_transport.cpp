@@ -4,6 +4,7 @@
 // through heartbeat and ownership tables, so the same partition is never read by two live members.
 #include "aw/events/transport/embedded.hpp"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -307,14 +308,18 @@ class store_core {
 
 // ---------------------------------------------------------------------------------------------- producer
 
+// Three threads per producer, so that the one doing SQLite inserts never waits for anything else:
+// - the writer group-commits whatever is queued (one transaction per batch);
+// - the deliverer runs the delivery handlers of committed batches and frees their records;
+// - the checkpointer copies the WAL back into the database file (PASSIVE, concurrently with the writer),
+//   instead of the writer stalling for it inside every n-th commit as SQLite's auto-checkpoint would.
 class embedded_producer final : public producer {
  public:
   static result<std::unique_ptr<producer>> create(std::shared_ptr<store_core> core, producer_options options) {
     auto db = open_connection(core->options());
     if (!db) return make_error(db.error());
-    // Checkpoint less often than every 1000 pages: a page rewritten by several batches is copied to the
-    // database once, and the writer thread stalls for fewer (if longer) checkpoints.
-    if (auto ok = (*db)->exec("PRAGMA wal_autocheckpoint=8192"); !ok) return make_error(ok.error());
+    auto checkpoint_db = open_connection(core->options());
+    if (!checkpoint_db) return make_error(checkpoint_db.error());
     auto insert = (*db)->prepare(
         "INSERT INTO records(topic_id, partition, offset, timestamp_ms, key, value, headers) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -324,8 +329,8 @@ class embedded_producer final : public producer {
     auto write_next = (*db)->prepare("UPDATE partitions SET next_offset = ?3 WHERE topic_id = ?1 AND partition = ?2");
     if (!write_next) return make_error(write_next.error());
     return std::unique_ptr<producer>(new embedded_producer(std::move(core), std::move(options), std::move(*db),
-                                                           std::move(*insert), std::move(*read_next),
-                                                           std::move(*write_next)));
+                                                           std::move(*checkpoint_db), std::move(*insert),
+                                                           std::move(*read_next), std::move(*write_next)));
   }
 
   ~embedded_producer() override {
@@ -335,6 +340,19 @@ class embedded_producer final : public producer {
     }
     work_.notify_all();
     writer_.join();  // the writer drains the queue first: every record gets its report
+    {
+      std::lock_guard lock(mutex_);
+      deliverer_stopping_ = true;
+    }
+    delivered_work_.notify_all();
+    deliverer_.join();  // runs the reports of the last batches
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      checkpoint_stopping_ = true;
+    }
+    checkpoint_wanted_.notify_all();
+    checkpointer_.join();
+    sqlite3_wal_hook(db_->handle(), nullptr, nullptr);
   }
 
   void produce(record rec, delivery_handler on_delivery) override {
@@ -382,51 +400,127 @@ class embedded_producer final : public producer {
     std::optional<error> failure;
   };
 
+  // WAL size (pages) at which the checkpointer is woken, and the size at which the writer checkpoints
+  // itself because the checkpointer has fallen behind (keeps the WAL file bounded under any load).
+  static constexpr int checkpoint_pages = 2000;
+  static constexpr int writer_checkpoint_pages = 32000;
+
   embedded_producer(std::shared_ptr<store_core> core, producer_options options, std::unique_ptr<connection> db,
-                    statement insert, statement read_next, statement write_next)
+                    std::unique_ptr<connection> checkpoint_db, statement insert, statement read_next,
+                    statement write_next)
       : core_(std::move(core)),
         options_(std::move(options)),
         db_(std::move(db)),
+        checkpoint_db_(std::move(checkpoint_db)),
         insert_(std::move(insert)),
         read_next_(std::move(read_next)),
         write_next_(std::move(write_next)),
-        writer_([this] { run(); }) {}
+        checkpointer_([this] { run_checkpoints(); }),
+        deliverer_([this] { run_deliveries(); }),
+        writer_([this] { run(); }) {
+    // Replaces SQLite's auto-checkpoint on the writer's connection (a WAL hook and auto-checkpoint are
+    // exclusive); the other connections of the file keep theirs, so a WAL left by a dead process is
+    // still checkpointed by whoever writes next.
+    sqlite3_wal_hook(db_->handle(), &embedded_producer::wal_hook, this);
+  }
+
+  // Runs on the writer thread at the end of each commit.
+  static int wal_hook(void* self_ptr, sqlite3* db, const char* schema, int pages) {
+    auto* self = static_cast<embedded_producer*>(self_ptr);
+    if (pages >= writer_checkpoint_pages) {
+      // A PASSIVE checkpoint never waits: if the checkpointer is at it right now this returns at once.
+      (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= checkpoint_pages) {
+      {
+        std::lock_guard lock(self->checkpoint_mutex_);
+        self->checkpoint_requested_ = true;
+      }
+      self->checkpoint_wanted_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run_checkpoints() {
+    std::unique_lock lock(checkpoint_mutex_);
+    for (;;) {
+      checkpoint_wanted_.wait(lock, [&] { return checkpoint_stopping_ || checkpoint_requested_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_requested_ = false;
+      lock.unlock();
+      const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                               nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+        log::warn("embedded store checkpoint failed",
+                  {{"path", core_->options().path}, {"error", sqlite3_errstr(rc)}});
+      }
+      lock.lock();
+    }
+  }
 
   void run() {
     std::vector<pending> batch;
-    batch.reserve(core_->options().max_batch);
     auto next_retention = clock::now() + retention_period;
     std::unique_lock lock(mutex_);
+    // Records written but not yet reported are bounded like the queue: when the deliverer falls behind, the
+    // writer waits for it (and producers then for the writer) instead of piling up committed batches.
+    const std::size_t bound = core_->options().max_queued;
+    const auto ready = [&] { return !queue_.empty() && in_flight_ < bound; };
     for (;;) {
       writer_busy_ = false;
-      work_.wait_until(lock, next_retention, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
-        if (stopping_) return;
-        lock.unlock();
-        next_retention = clean_some();
-        lock.lock();
+      work_.wait_until(lock, next_retention, [&] { return (stopping_ && queue_.empty()) || ready(); });
+      if (!ready()) {
+        if (stopping_ && queue_.empty()) return;
+        if (clock::now() >= next_retention) {
+          lock.unlock();
+          next_retention = clean_some();
+          lock.lock();
+        }
         continue;
       }
       writer_busy_ = true;
       const std::size_t take = std::min(queue_.size(), core_->options().max_batch);
+      if (!spare_batches_.empty()) {
+        batch = std::move(spare_batches_.back());
+        spare_batches_.pop_back();
+      }
+      batch.reserve(take);
       for (std::size_t i = 0; i < take; ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      in_flight_ = take;
+      in_flight_ += take;
       lock.unlock();
       space_.notify_all();
       write_batch(batch);
-      for (auto& item : batch) deliver(item);
-      batch.clear();
       lock.lock();
-      in_flight_ = 0;
-      drained_.notify_all();
+      committed_.push_back(std::move(batch));
+      batch = std::vector<pending>();
+      delivered_work_.notify_one();
       if (clock::now() >= next_retention && !stopping_) {
         lock.unlock();
         next_retention = clean_some();
         lock.lock();
       }
+    }
+  }
+
+  // Reports committed batches in commit order, then frees their records, off the writer's thread.
+  void run_deliveries() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      delivered_work_.wait(lock, [&] { return deliverer_stopping_ || !committed_.empty(); });
+      if (committed_.empty()) return;  // stopping, and the writer (joined first) left nothing behind
+      auto batch = std::move(committed_.front());
+      committed_.pop_front();
+      lock.unlock();
+      for (auto& item : batch) deliver(item);
+      const std::size_t n = batch.size();
+      batch.clear();
+      lock.lock();
+      if (spare_batches_.size() < 2) spare_batches_.push_back(std::move(batch));
+      in_flight_ -= n;
+      work_.notify_one();  // the writer may be waiting for reports to catch up
+      drained_.notify_all();
     }
   }
 
@@ -545,6 +639,7 @@ class embedded_producer final : public producer {
   std::shared_ptr<store_core> core_;
   producer_options options_;
   std::unique_ptr<connection> db_;  // used by the writer thread only
+  std::unique_ptr<connection> checkpoint_db_;  // used by the checkpointer thread only
   statement insert_;
   statement read_next_;
   statement write_next_;
@@ -553,15 +648,27 @@ class embedded_producer final : public producer {
   std::string header_buffer_;                                   // writer thread only
   std::uint32_t round_robin_ = 0;                               // writer thread only
 
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_requested_ = false;
+  bool checkpoint_stopping_ = false;
+
   std::mutex mutex_;
-  std::condition_variable work_;     // writer: records queued or stopping
-  std::condition_variable space_;    // producers: room in the queue
-  std::condition_variable drained_;  // flush: queue empty and nothing in flight
+  std::condition_variable work_;            // writer: records queued or stopping
+  std::condition_variable space_;           // producers: room in the queue
+  std::condition_variable drained_;         // flush: queue empty and nothing in flight
+  std::condition_variable delivered_work_;  // deliverer: a committed batch waits, or stopping
   std::deque<pending> queue_;
-  std::size_t in_flight_ = 0;
+  std::deque<std::vector<pending>> committed_;   // written (or failed), reports not yet run
+  std::vector<std::vector<pending>> spare_batches_;  // emptied batches, reused for their capacity
+  std::size_t in_flight_ = 0;  // taken by the writer, not yet reported
   bool writer_busy_ = false;
   bool stopping_ = false;
-  std::thread writer_;  // last: starts after every other member exists
+  bool deliverer_stopping_ = false;
+  // Last: they start after every other member exists.
+  std::thread checkpointer_;
+  std::thread deliverer_;
+  std::thread writer_;
 };
 
 // ---------------------------------------------------------------------------------------------- consumer

@@ -254,6 +254,17 @@ class memory_consumer final : public consumer {
 
   std::vector<topic_partition> assignment() override { return {owned_.begin(), owned_.end()}; }
 
+  result<std::vector<partition_position>> positions() override {
+    std::lock_guard lock(state_->mutex);
+    std::vector<partition_position> out;
+    for (const auto& tp : owned_) {
+      const auto& log = state_->topics[tp.topic].partitions[static_cast<std::size_t>(tp.partition)];
+      const auto at = positions_.find(tp);
+      out.push_back({tp, at != positions_.end() ? std::max(at->second, log.first_offset) : -1, log.next_offset()});
+    }
+    return out;
+  }
+
   result<std::int64_t> committed(const topic_partition& tp) override {
     std::lock_guard lock(state_->mutex);
     auto& group = state_->groups[options_.group_id];
