@@ -185,3 +185,45 @@ TEST_F(instrumented_transport_test, consumer_lag_is_reported_per_partition_and_d
 
 }  // namespace
 }  // namespace aw::events
+
+#include "aw/events/transport/embedded.hpp"
+#include "scratch_dir.hpp"
+
+namespace aw::events {
+namespace {
+
+TEST(instrumented_embedded_transport, consumer_lag_comes_from_the_stores_offsets) {
+  testing_support::scratch_dir dir("aw-lag");
+  metrics::registry r;
+  auto inner = embedded_transport::open({.path = dir.file("events.db"), .default_partitions = 1});
+  ASSERT_TRUE(inner) << inner.error().describe();
+  auto t = instrument(*inner, {.registry = &r, .spans = false});
+  auto p = t->create_producer({}).value();
+  for (int i = 0; i < 6; ++i) {
+    record rec;
+    rec.topic = "content";
+    rec.key = "k";
+    rec.value = "{}";
+    p->produce(std::move(rec), [](const result<delivery_report>&) {});
+  }
+  ASSERT_TRUE(p->flush(std::chrono::seconds(10)));
+  auto c = t->create_consumer({.group_id = "g"}).value();
+  ASSERT_TRUE(c->subscribe({"content"}));
+  std::optional<record> first;
+  for (int i = 0; i < 100 && !first; ++i) first = c->poll(std::chrono::milliseconds(50)).value();
+  ASSERT_TRUE(first);
+  auto positions = c->positions();
+  ASSERT_TRUE(positions) << positions.error().describe();
+  ASSERT_EQ(positions->size(), 1u);
+  EXPECT_EQ((*positions)[0].position, 1);
+  EXPECT_EQ((*positions)[0].end_offset, 6);
+  // Paused, the next poll hands nothing out but refreshes the gauge (once a second).
+  ASSERT_TRUE(c->pause({{"content", 0}}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(c->poll(std::chrono::milliseconds(10)));
+  EXPECT_THAT(r.render(), HasSubstr("aw_events_consumer_lag{topic=\"content\",partition=\"0\",group=\"g\"} 5\n"));
+  c->close();
+}
+
+}  // namespace
+}  // namespace aw::events

@@ -814,6 +814,23 @@ class embedded_consumer final : public consumer {
     return out;
   }
 
+  result<std::vector<partition_position>> positions() override {
+    auto end = db_->prepare("SELECT next_offset FROM partitions WHERE topic_id = ?1 AND partition = ?2");
+    if (!end) return make_error(end.error());
+    std::vector<partition_position> out;
+    for (const auto& p : owned_) {
+      end->bind_int64(1, p.topic_id);
+      end->bind_int64(2, p.tp.partition);
+      auto row = end->step();
+      if (!row) return make_error(row.error());
+      const std::int64_t end_offset = *row ? end->column_int64(0) : -1;
+      end->reset();
+      // Buffered records were read from the file but not handed out yet: the position is the first of them.
+      out.push_back({p.tp, p.buffer.empty() ? p.fetch_position : p.buffer.front().offset, end_offset});
+    }
+    return out;
+  }
+
   result<std::int64_t> committed(const topic_partition& tp) override {
     auto stmt = db_->prepare("SELECT offset FROM group_offsets WHERE group_id = ?1 AND topic = ?2 AND partition = ?3");
     if (!stmt) return make_error(stmt.error());

@@ -509,6 +509,25 @@ class kafka_consumer final : public consumer {
     return out;
   }
 
+  result<std::vector<partition_position>> positions() override {
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (auto err = rd_kafka_assignment(handle_.get(), &raw)) return make_error(map_kafka_error(err, "assignment"));
+    partition_list_ptr list(raw);
+    // The position is what the application consumed (+1); the high watermark is librdkafka's cached copy from the
+    // last fetch response: no broker round trip, at most one fetch stale.
+    if (auto err = rd_kafka_position(handle_.get(), list.get())) return make_error(map_kafka_error(err, "position"));
+    std::vector<partition_position> out;
+    for (int i = 0; i < list->cnt; ++i) {
+      const auto& e = list->elems[i];
+      std::int64_t low = -1, high = -1;
+      if (rd_kafka_get_watermark_offsets(handle_.get(), e.topic, e.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        high = -1;
+      }
+      out.push_back({{e.topic, e.partition}, e.offset >= 0 ? e.offset : -1, high >= 0 ? high : -1});
+    }
+    return out;
+  }
+
   result<std::int64_t> committed(const topic_partition& tp) override {
     auto list = to_list({tp});
     if (auto err = rd_kafka_committed(handle_.get(), list.get(), static_cast<int>(metadata_timeout.count()))) {

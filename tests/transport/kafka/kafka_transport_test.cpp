@@ -331,6 +331,25 @@ TEST_F(kafka_transport_test, offsets_commit_and_refuse_partitions_not_assigned) 
   EXPECT_EQ(c->commit().error().code, errc::closed);
 }
 
+TEST_F(kafka_transport_test, positions_report_what_was_consumed_and_the_end_of_the_log) {
+  ASSERT_TRUE(transport_->create_topic("lagging", 1));
+  auto p = make_producer();
+  report_log reports;
+  for (int i = 0; i < 8; ++i) p->produce(make_record("lagging", "k", std::to_string(i)), reports.slot(static_cast<std::size_t>(i)));
+  ASSERT_TRUE(p->flush(10s));
+  auto c = make_consumer("lagging-group");
+  ASSERT_TRUE(c->subscribe({"lagging"}));
+  ASSERT_EQ(poll_n(*c, 3).size(), 3u);
+  auto positions = c->positions();
+  ASSERT_TRUE(positions) << positions.error().describe();
+  ASSERT_EQ(positions->size(), 1u);
+  EXPECT_EQ((*positions)[0].partition, (topic_partition{"lagging", 0}));
+  EXPECT_EQ((*positions)[0].position, 3);
+  EXPECT_EQ((*positions)[0].end_offset, 8);
+  EXPECT_EQ((*positions)[0].lag(), 5);
+  c->close();
+}
+
 TEST_F(kafka_transport_test, refusals_reach_the_handler_exactly_once) {
   auto p = make_producer();
   report_log reports;
